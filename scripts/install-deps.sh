@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fulcrum needs to build, test and demo, when any is missing.
+# Run as root (or with sudo available). Idempotent and quiet when everything is there.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config make git
+  liburing-dev libgtest-dev libgmock-dev libbenchmark-dev
+  python3 curl procps iproute2
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(wrk haproxy nginx nghttp2-client)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo_cmd=()
+[[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

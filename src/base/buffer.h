@@ -1,0 +1,66 @@
+#pragma once
+// One byte buffer type for every connection and message.
+//
+// Invariants: 0 <= head_ <= tail_ <= cap_. Readable bytes are [head_, tail_), writable space is
+// [tail_, cap_). Capacity only grows, so a buffer that is reused (per connection) stops
+// allocating once it has seen its largest message. consume() of everything rewinds to 0 so that
+// the common read-parse-forward cycle never needs a memmove.
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+namespace fulcrum::base {
+
+class Buffer {
+ public:
+  Buffer() = default;
+  explicit Buffer(size_t capacity) { reserve(capacity); }
+  Buffer(Buffer&&) noexcept = default;
+  Buffer& operator=(Buffer&&) noexcept = default;
+
+  const char* data() const { return mem_.get() + head_; }
+  size_t size() const { return tail_ - head_; }
+  bool empty() const { return head_ == tail_; }
+  std::string_view view() const { return {data(), size()}; }
+  size_t capacity() const { return cap_; }
+
+  char* write_ptr() { return mem_.get() + tail_; }
+  size_t writable() const { return cap_ - tail_; }
+  // Marks n bytes written at write_ptr() as readable.
+  void commit(size_t n) { tail_ += n; }
+
+  // Drops n readable bytes from the front.
+  void consume(size_t n) {
+    head_ += n;
+    if (head_ == tail_) head_ = tail_ = 0;
+  }
+  void clear() { head_ = tail_ = 0; }
+
+  // Ensures writable() >= n: moves readable bytes to the front first, grows only if that is not
+  // enough.
+  void reserve(size_t n);
+
+  void append(const char* p, size_t n) {
+    if (writable() < n) reserve(n);
+    std::memcpy(write_ptr(), p, n);
+    tail_ += n;
+  }
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  void append(char c) { append(&c, 1); }
+  void append_decimal(unsigned long long v);
+
+  // Gives the memory back (an idle connection need not hold a buffer).
+  void release() {
+    mem_.reset();
+    head_ = tail_ = cap_ = 0;
+  }
+
+ private:
+  std::unique_ptr<char[]> mem_;
+  size_t head_ = 0;
+  size_t tail_ = 0;
+  size_t cap_ = 0;
+};
+
+}  // namespace fulcrum::base

@@ -1,0 +1,110 @@
+#include "io/loop.h"
+
+#include <cerrno>
+
+namespace fulcrum::io {
+
+bool OpAwaiter::await_suspend(std::coroutine_handle<> h) {
+  op_.waiter = h;
+  op_.loop = &loop_;
+  return loop_.begin(op_, deadline_);
+}
+
+int OpAwaiter::await_resume() const noexcept {
+  if (op_.timed_out && op_.result < 0) return -ETIMEDOUT;
+  return op_.result;
+}
+
+bool SleepAwaiter::await_ready() const noexcept { return until_ <= loop_.now(); }
+
+void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
+  waiter_ = h;
+  timer_.owner = this;
+  timer_.fire = [](Timer* t) { static_cast<SleepAwaiter*>(t->owner)->waiter_.resume(); };
+  loop_.timers().arm(timer_, until_);
+}
+
+OpAwaiter Loop::connect(int fd, const sockaddr* addr, socklen_t len, TimePoint deadline) {
+  OpAwaiter a(*this, OpKind::kConnect, fd, deadline);
+  a.op().addr = addr;
+  a.op().addr_len = len;
+  return a;
+}
+
+OpAwaiter Loop::recv(int fd, char* buf, size_t len, TimePoint deadline) {
+  OpAwaiter a(*this, OpKind::kRecv, fd, deadline);
+  a.op().buf = buf;
+  a.op().len = len;
+  return a;
+}
+
+OpAwaiter Loop::read(int fd, char* buf, size_t len, TimePoint deadline) {
+  OpAwaiter a(*this, OpKind::kRead, fd, deadline);
+  a.op().buf = buf;
+  a.op().len = len;
+  return a;
+}
+
+OpAwaiter Loop::send(int fd, const char* buf, size_t len, TimePoint deadline) {
+  OpAwaiter a(*this, OpKind::kSend, fd, deadline);
+  a.op().buf = const_cast<char*>(buf);  // never written through for kSend
+  a.op().len = len;
+  return a;
+}
+
+// Returns true if op is now pending; false if it completed at once with op.result final.
+bool Loop::begin(Op& op) {
+  for (;;) {
+    if (start(op)) return true;
+    if (op.kind != OpKind::kSend || op.result <= 0) return false;
+    op.done += static_cast<size_t>(op.result);
+    if (op.done == op.len) {
+      op.result = static_cast<int>(op.done);
+      return false;
+    }
+  }
+}
+
+bool Loop::begin(Op& op, TimePoint deadline) {
+  if (!begin(op)) return false;
+  if (deadline != kNoDeadline) {
+    op.deadline.fire = &Loop::on_deadline;
+    op.deadline.owner = &op;
+    timers_.arm(op.deadline, deadline);
+  }
+  return true;
+}
+
+void Loop::on_deadline(Timer* t) {
+  Op& op = *static_cast<Op*>(t->owner);
+  op.timed_out = true;
+  op.loop->cancel(op);
+}
+
+void Loop::complete(Op& op, int result) {
+  if (op.kind == OpKind::kSend && result > 0) {
+    op.done += static_cast<size_t>(result);
+    if (op.done < op.len) {
+      if (begin(op)) return;  // the rest is in flight
+      result = op.result;
+    } else {
+      result = static_cast<int>(op.done);
+    }
+  }
+  timers_.disarm(op.deadline);
+  op.result = result;
+  op.waiter.resume();
+}
+
+void Loop::run() {
+  stopping_ = false;
+  while (!stopping_) {
+    Duration timeout = timers_.empty() ? Duration(-1) : timers_.next() - Clock::now();
+    if (!timers_.empty() && timeout < Duration::zero()) timeout = Duration::zero();
+    wait(timeout);
+    now_ = Clock::now();
+    timers_.fire_due(now_);
+  }
+}
+
+}  // namespace fulcrum::io

@@ -1,0 +1,144 @@
+#pragma once
+// io::Loop: one per thread. It offers operations, not readiness: each operation is awaited by a
+// coroutine and completes exactly once with a result (>= 0 on success, -errno on failure,
+// -ETIMEDOUT when its deadline passed first). Two backends implement it: io_uring and epoll
+// (which emulates completions by retrying the non-blocking call when the fd is ready).
+//
+// Lifetime rule (DESIGN principle 2): an Op lives in the frame of the coroutine that awaits it.
+// That coroutine stays suspended until the Op completes, so the loop may keep the Op's address
+// while it is in flight, and no late completion can reach a freed object. Consequently a socket
+// is closed (Loop::close) only when no operation is pending on it; to wake a coroutine that
+// waits on a socket, shut the socket down (its pending receive then completes with 0).
+#include <sys/socket.h>
+
+#include <coroutine>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "io/timer.h"
+
+namespace fulcrum::io {
+
+enum class OpKind : uint8_t { kAccept, kConnect, kRecv, kRead, kSend };
+
+class Loop;
+
+struct Op {
+  OpKind kind;
+  bool timed_out = false;
+  bool in_progress = false;  // epoll: a connect() already returned EINPROGRESS
+  int fd;
+  char* buf = nullptr;
+  size_t len = 0;
+  size_t done = 0;  // kSend: bytes sent so far; a send completes when all are sent
+  const sockaddr* addr = nullptr;
+  socklen_t addr_len = 0;
+  int result = 0;
+  Loop* loop = nullptr;
+  std::coroutine_handle<> waiter;
+  Timer deadline;
+};
+
+enum class Backend { kAuto, kUring, kEpoll };
+
+// Awaiting it starts the operation; the result is what the operation completed with.
+class [[nodiscard]] OpAwaiter {
+ public:
+  OpAwaiter(Loop& loop, OpKind kind, int fd, TimePoint deadline) : loop_(loop), deadline_(deadline) {
+    op_.kind = kind;
+    op_.fd = fd;
+  }
+  Op& op() { return op_; }
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h);
+  int await_resume() const noexcept;
+
+ private:
+  Loop& loop_;
+  TimePoint deadline_;
+  Op op_;
+};
+
+class [[nodiscard]] SleepAwaiter {
+ public:
+  SleepAwaiter(Loop& loop, TimePoint until) : loop_(loop), until_(until) {}
+  bool await_ready() const noexcept;
+  void await_suspend(std::coroutine_handle<> h);
+  void await_resume() const noexcept {}
+
+ private:
+  Loop& loop_;
+  TimePoint until_;
+  std::coroutine_handle<> waiter_;
+  Timer timer_;
+};
+
+class Loop {
+ public:
+  static constexpr TimePoint kNoDeadline{};
+
+  // Sets up the requested backend; kAuto tries io_uring and falls back to epoll. Returns null
+  // with *error set when the backend cannot be set up.
+  static std::unique_ptr<Loop> create(Backend backend, std::string* error);
+
+  virtual ~Loop() = default;
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  virtual std::string_view name() const = 0;
+
+  // Result: the accepted fd (non-blocking, close-on-exec).
+  OpAwaiter accept(int fd, TimePoint deadline = kNoDeadline) {
+    return OpAwaiter(*this, OpKind::kAccept, fd, deadline);
+  }
+  // fd is a non-blocking socket; addr must stay valid until the operation completes. Result 0.
+  OpAwaiter connect(int fd, const sockaddr* addr, socklen_t len, TimePoint deadline = kNoDeadline);
+  // Result: bytes received, 0 at end of stream.
+  OpAwaiter recv(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
+  // For descriptors that are not sockets (signalfd, pipes).
+  OpAwaiter read(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
+  // Completes when all len bytes are sent (result len) or with the first error.
+  OpAwaiter send(int fd, const char* buf, size_t len, TimePoint deadline = kNoDeadline);
+  SleepAwaiter sleep_until(TimePoint t) { return SleepAwaiter(*this, t); }
+  SleepAwaiter sleep(Duration d) { return SleepAwaiter(*this, now() + d); }
+
+  // Closes a socket on which no operation is pending.
+  virtual void close(int fd) = 0;
+
+  // Time as of the last wake-up: cheap, and what deadlines are computed from.
+  TimePoint now() const { return now_; }
+  TimerHeap& timers() { return timers_; }
+
+  // Runs until stop() is called, then returns after the current round of completions.
+  void run();
+  void stop() { stopping_ = true; }
+
+ protected:
+  Loop() : now_(Clock::now()) {}
+
+  // Starts op with one system call or one submission. Returns true if it will complete later
+  // through complete(), false if it completed at once with op.result set (a partial send
+  // included: the loop, not the backend, continues sends).
+  virtual bool start(Op& op) = 0;
+  // Makes a started op complete soon, with -ECANCELED unless it finished first.
+  virtual void cancel(Op& op) = 0;
+  // Waits up to timeout (negative: no limit) for completions and delivers them via complete().
+  virtual void wait(Duration timeout) = 0;
+
+  // Called by the backends when the kernel reports an op's result.
+  void complete(Op& op, int result);
+
+ private:
+  friend class OpAwaiter;
+  bool begin(Op& op, TimePoint deadline);
+  bool begin(Op& op);
+  static void on_deadline(Timer* t);
+
+  TimerHeap timers_;
+  TimePoint now_;
+  bool stopping_ = false;
+};
+
+}  // namespace fulcrum::io

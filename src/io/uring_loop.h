@@ -1,0 +1,34 @@
+#pragma once
+#include <liburing.h>
+
+#include <memory>
+#include <string>
+
+#include "io/loop.h"
+
+namespace fulcrum::io {
+
+// io_uring backend: every operation is one submission whose user_data is the Op's address; a
+// cancellation's own completion carries user_data 0 and is ignored. Submissions are batched and
+// sent with the wait for completions, one system call per loop round.
+class UringLoop final : public Loop {
+ public:
+  // Returns null with *error set when the kernel refuses a ring (old kernel, seccomp, sysctl).
+  static std::unique_ptr<Loop> create(std::string* error);
+  ~UringLoop() override;
+
+  std::string_view name() const override { return "io_uring"; }
+  void close(int fd) override;
+
+ protected:
+  bool start(Op& op) override;
+  void cancel(Op& op) override;
+  void wait(Duration timeout) override;
+
+ private:
+  UringLoop() = default;
+  io_uring_sqe* next_sqe();
+  io_uring ring_{};
+};
+
+}  // namespace fulcrum::io

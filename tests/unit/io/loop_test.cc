@@ -1,0 +1,178 @@
+// The same tests run on every I/O backend (DESIGN principle 7).
+#include "io/loop.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "base/task.h"
+#include "net/socket.h"
+
+namespace fulcrum::io {
+namespace {
+
+using base::spawn;
+using base::Task;
+using namespace std::chrono_literals;
+
+class LoopTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    std::string error;
+    loop_ = Loop::create(GetParam(), &error);
+    if (!loop_) GTEST_SKIP() << "backend unavailable here: " << error;
+  }
+  std::unique_ptr<Loop> loop_;
+};
+
+net::Address loopback(uint16_t port) {
+  net::Address a;
+  std::string error;
+  EXPECT_TRUE(net::resolve("127.0.0.1", port, &a, &error)) << error;
+  return a;
+}
+
+uint16_t bound_port(int fd) {
+  net::Address a;
+  a.len = sizeof a.storage;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a.storage), &a.len);
+  return a.port();
+}
+
+TEST_P(LoopTest, AcceptConnectSendRecvLargePayload) {
+  std::string error;
+  int lfd = net::listen_on(loopback(0), 16, &error);
+  ASSERT_GE(lfd, 0) << error;
+  net::Address addr = loopback(bound_port(lfd));
+  constexpr size_t kSize = 8 << 20;  // far more than a socket buffer: forces partial sends
+  std::string payload(kSize, 'x');
+  for (size_t i = 0; i < kSize; ++i) payload[i] = static_cast<char>('a' + i % 26);
+  std::string received;
+  bool sent_all = false;
+
+  auto server = [&]() -> Task<void> {
+    int fd = co_await loop_->accept(lfd);
+    EXPECT_GE(fd, 0);
+    std::vector<char> buf(65536);
+    for (;;) {
+      int n = co_await loop_->recv(fd, buf.data(), buf.size());
+      if (n <= 0) break;
+      received.append(buf.data(), static_cast<size_t>(n));
+    }
+    loop_->close(fd);
+    loop_->stop();
+  };
+  auto client = [&]() -> Task<void> {
+    int fd = net::connecting_socket(addr);
+    int rc = co_await loop_->connect(fd, addr.sa(), addr.len);
+    EXPECT_EQ(rc, 0);
+    int n = co_await loop_->send(fd, payload.data(), payload.size());
+    sent_all = n == static_cast<int>(kSize);
+    loop_->close(fd);
+  };
+  spawn(server());
+  spawn(client());
+  loop_->run();
+  EXPECT_TRUE(sent_all);
+  EXPECT_EQ(received.size(), kSize);
+  EXPECT_TRUE(received == payload);
+  loop_->close(lfd);
+}
+
+TEST_P(LoopTest, ConnectRefusedReportsError) {
+  std::string error;
+  int lfd = net::listen_on(loopback(0), 1, &error);
+  ASSERT_GE(lfd, 0);
+  net::Address addr = loopback(bound_port(lfd));
+  ::close(lfd);  // nothing listens there any more
+  int result = 1;
+  auto client = [&]() -> Task<void> {
+    int fd = net::connecting_socket(addr);
+    result = co_await loop_->connect(fd, addr.sa(), addr.len);
+    loop_->close(fd);
+    loop_->stop();
+  };
+  spawn(client());
+  loop_->run();
+  EXPECT_EQ(result, -ECONNREFUSED);
+}
+
+TEST_P(LoopTest, RecvDeadlineTimesOut) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  int result = 0;
+  auto reader = [&]() -> Task<void> {
+    char c;
+    result = co_await loop_->recv(sv[0], &c, 1, loop_->now() + 50ms);
+    loop_->stop();
+  };
+  auto start = Clock::now();
+  spawn(reader());
+  loop_->run();
+  EXPECT_EQ(result, -ETIMEDOUT);
+  EXPECT_GE(Clock::now() - start, 45ms);
+  loop_->close(sv[0]);
+  loop_->close(sv[1]);
+}
+
+TEST_P(LoopTest, ShutdownWakesPendingRecv) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  int result = -1;
+  auto reader = [&]() -> Task<void> {
+    char c;
+    result = co_await loop_->recv(sv[0], &c, 1);
+    loop_->stop();
+  };
+  auto waker = [&]() -> Task<void> {
+    co_await loop_->sleep(10ms);
+    ::shutdown(sv[0], SHUT_RDWR);
+  };
+  spawn(reader());
+  spawn(waker());
+  loop_->run();
+  EXPECT_EQ(result, 0);
+  loop_->close(sv[0]);
+  loop_->close(sv[1]);
+}
+
+TEST_P(LoopTest, SleepsWakeInDeadlineOrder) {
+  std::vector<int> order;
+  auto sleeper = [&](int id, Duration d) -> Task<void> {
+    co_await loop_->sleep(d);
+    order.push_back(id);
+    if (order.size() == 3) loop_->stop();
+  };
+  spawn(sleeper(3, 30ms));
+  spawn(sleeper(1, 10ms));
+  spawn(sleeper(2, 20ms));
+  loop_->run();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST_P(LoopTest, NestedTasksReturnValues) {
+  int sum = 0;
+  auto leaf = [&](int v) -> Task<int> {
+    co_await loop_->sleep(1ms);
+    co_return v * 2;
+  };
+  auto root = [&]() -> Task<void> {
+    for (int i = 1; i <= 3; ++i) sum += co_await leaf(i);
+    loop_->stop();
+  };
+  spawn(root());
+  loop_->run();
+  EXPECT_EQ(sum, 12);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::kUring, Backend::kEpoll),
+                         [](const auto& param_info) {
+                           return param_info.param == Backend::kUring ? "uring" : "epoll";
+                         });
+
+}  // namespace
+}  // namespace fulcrum::io
