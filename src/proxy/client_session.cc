@@ -1,0 +1,284 @@
+#include "proxy/client_session.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "base/log.h"
+#include "http/forward.h"
+#include "net/socket.h"
+#include "proxy/error_response.h"
+#include "proxy/relay.h"
+
+namespace fulcrum::proxy {
+
+namespace {
+constexpr size_t kReadSize = 32 * 1024;
+}
+
+base::Task<void> ClientSession::serve(ProxyContext& ctx, int fd) {
+  ClientSession session(ctx, fd);
+  co_await session.run();
+}
+
+ClientSession::ClientSession(ProxyContext& ctx, int fd)
+    : ctx_(ctx), fd_(fd), request_parser_(ctx.config.limits), response_parser_(ctx.config.limits) {
+  net::Address peer;
+  if (net::peer_address(fd, &peer)) client_ip_view_ = peer.ip(client_ip_, sizeof client_ip_);
+  next_ = ctx_.sessions;
+  if (next_) next_->prev_ = this;
+  ctx_.sessions = this;
+  ++ctx_.session_count;
+}
+
+ClientSession::~ClientSession() {
+  if (backend_fd_ >= 0) ctx_.loop.close(backend_fd_);
+  ctx_.loop.close(fd_);
+  if (prev_) prev_->next_ = next_;
+  else ctx_.sessions = next_;
+  if (next_) next_->prev_ = prev_;
+  if (--ctx_.session_count == 0 && ctx_.draining && ctx_.on_drained) {
+    ctx_.on_drained(ctx_.on_drained_arg);
+  }
+}
+
+void ClientSession::abort() {
+  ::shutdown(fd_, SHUT_RDWR);
+  if (backend_fd_ >= 0) ::shutdown(backend_fd_, SHUT_RDWR);
+}
+
+base::Task<void> ClientSession::run() {
+  for (;;) {
+    int status = co_await read_request_head();
+    if (status == kCloseQuietly) break;
+    if (status != kHeadReady) {
+      co_await send_error(status);
+      break;
+    }
+    ++requests_;
+    if (!co_await forward()) break;
+  }
+}
+
+base::Task<int> ClientSession::read_request_head() {
+  const config::Timeouts& t = ctx_.config.timeouts;
+  request_parser_.reset();
+  io::TimePoint head_deadline = io::Loop::kNoDeadline;
+  for (;;) {
+    if (!in_.empty()) {
+      if (head_deadline == io::Loop::kNoDeadline) head_deadline = ctx_.loop.now() + t.client_header;
+      switch (request_parser_.parse(in_.data(), in_.size(), req_)) {
+        case http::ParseStatus::kComplete:
+          co_return kHeadReady;
+        case http::ParseStatus::kError:
+          co_return request_parser_.error_status();
+        case http::ParseStatus::kIncomplete:
+          break;
+      }
+    }
+    // Between requests a client may idle; once a head has started it must arrive in time. The
+    // first request of a connection gets the head timeout from the start.
+    io::TimePoint deadline = head_deadline;
+    if (deadline == io::Loop::kNoDeadline) {
+      deadline = ctx_.loop.now() + (requests_ == 0 ? t.client_header : t.client_idle);
+    }
+    in_.reserve(kReadSize);
+    int n = co_await ctx_.loop.recv(fd_, in_.write_ptr(), in_.writable(), deadline);
+    if (n > 0) {
+      in_.commit(static_cast<size_t>(n));
+      continue;
+    }
+    if (n == -ETIMEDOUT && !in_.empty()) co_return 408;
+    co_return kCloseQuietly;
+  }
+}
+
+base::Task<int> ClientSession::open_backend(bool* reused) {
+  const config::Config& c = ctx_.config;
+  int fd = ctx_.pool.take(backend_);
+  *reused = fd >= 0;
+  if (fd >= 0) co_return fd;
+  const net::Address& addr = ctx_.backends[backend_].address;
+  fd = net::connecting_socket(addr);
+  if (fd < 0) co_return fd;
+  int r = co_await ctx_.loop.connect(fd, addr.sa(), addr.len, ctx_.loop.now() + c.timeouts.connect);
+  if (r < 0) {
+    ctx_.loop.close(fd);
+    co_return r;
+  }
+  co_return fd;
+}
+
+void ClientSession::release_backend(bool reusable) {
+  if (backend_fd_ < 0) return;
+  if (reusable && backend_in_.empty()) {
+    ctx_.pool.put(backend_, backend_fd_);
+  } else {
+    ctx_.loop.close(backend_fd_);
+    backend_in_.clear();
+  }
+  backend_fd_ = -1;
+}
+
+base::Task<void> ClientSession::send_error(int status) {
+  out_.clear();
+  write_error_response(status, out_);
+  co_await ctx_.loop.send(fd_, out_.data(), out_.size(),
+                          ctx_.loop.now() + ctx_.config.timeouts.client_idle);
+}
+
+base::Task<bool> ClientSession::forward() {
+  const config::Config& c = ctx_.config;
+  io::Loop& loop = ctx_.loop;
+  // The head's slices point into in_; keep what is needed after the head leaves it.
+  const bool head_request = req_.method == http::Method::kHead;
+  const uint8_t client_minor = req_.version_minor;
+  const http::Framing body_framing = req_.framing;
+  const uint64_t body_length = req_.content_length;
+  const bool has_body = body_framing == http::Framing::kChunked ||
+                        (body_framing == http::Framing::kContentLength && body_length > 0);
+  const bool expect_continue = req_.expect_continue && has_body;
+  bool client_keep = req_.keep_alive;
+
+  auto picked = ctx_.balancer.pick(ctx_.backends, loop.now());
+  if (!picked) {
+    co_await send_error(503);
+    co_return false;
+  }
+  backend_ = *picked;
+  upstream::Backend& backend = ctx_.backends[backend_];
+
+  http::ForwardInfo info;
+  info.client_ip = client_ip_view_;
+  info.default_host = backend.name;
+  out_.clear();
+  http::write_request_head(in_.data(), req_, info, out_);
+  in_.consume(req_.head_size);
+
+  // A pooled connection may have been closed by the backend just as we send: then the request
+  // is sent once more on a fresh connection (nothing of the body has left yet).
+  for (bool retried = false;;) {
+    bool reused = false;
+    int fd = co_await open_backend(&reused);
+    if (fd < 0) {
+      if (backend.breaker.record_failure(loop.now())) {
+        LOG_WARN("backend %s is down: connect failed", backend.name.c_str());
+      }
+      LOG_DEBUG("connect to %s failed: %d", backend.name.c_str(), -fd);
+      co_await send_error(fd == -ETIMEDOUT ? 504 : 502);
+      co_return false;
+    }
+    backend_fd_ = fd;
+    int r = co_await loop.send(fd, out_.data(), out_.size(), loop.now() + c.timeouts.backend);
+    if (r >= 0) break;
+    release_backend(false);
+    if (!reused || retried) {
+      backend.breaker.record_failure(loop.now());
+      co_await send_error(502);
+      co_return false;
+    }
+    retried = true;
+  }
+
+  if (expect_continue) {
+    int r = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
+                               loop.now() + c.timeouts.client_idle);
+    if (r < 0) {
+      release_backend(false);
+      co_return false;
+    }
+  }
+  RelayResult upload = co_await relay_body(
+      {loop, fd_, backend_fd_, in_, c.timeouts.client_idle, c.timeouts.backend}, body_framing,
+      body_length, false);
+  if (upload == RelayResult::kSourceFailed) {
+    // The client left or sent a malformed body: the backend connection is mid-request.
+    release_backend(false);
+    co_return false;
+  }
+  // The backend may have answered early and stopped reading (kSinkFailed): its answer is still
+  // read below, and the client connection closes since the rest of its body was not read.
+  if (upload == RelayResult::kSinkFailed) client_keep = false;
+
+  int status = co_await read_response_head(head_request, client_minor);
+  if (status != 0) {
+    release_backend(false);
+    if (backend.breaker.record_failure(loop.now())) {
+      LOG_WARN("backend %s is down: %s", backend.name.c_str(),
+               status == 504 ? "response timeout" : "bad or no response");
+    }
+    co_await send_error(status);
+    co_return false;
+  }
+  backend.breaker.record_success();
+
+  const http::Framing resp_framing = resp_.framing;
+  // A chunked response cannot be framed for an HTTP/1.0 client: it gets the payload and the
+  // connection's end marks the body's end.
+  const bool dechunk = client_minor == 0 && resp_framing == http::Framing::kChunked;
+  client_keep = client_keep && !ctx_.draining && resp_framing != http::Framing::kUntilClose &&
+                !dechunk;
+  out_.clear();
+  http::write_response_head(backend_in_.data(), resp_, !client_keep, client_minor, out_);
+  const bool backend_keep = resp_.keep_alive;
+  backend_in_.consume(resp_.head_size);
+  if (co_await loop.send(fd_, out_.data(), out_.size(), loop.now() + c.timeouts.client_idle) < 0) {
+    release_backend(false);
+    co_return false;
+  }
+  RelayResult download = co_await relay_body(
+      {loop, backend_fd_, fd_, backend_in_, c.timeouts.backend, c.timeouts.client_idle},
+      resp_framing, resp_.content_length, dechunk);
+  if (download != RelayResult::kDone) {
+    // Response bytes already reached the client: closing is the only honest signal left.
+    LOG_DEBUG("response from %s cut short", backend.name.c_str());
+    release_backend(false);
+    co_return false;
+  }
+  release_backend(backend_keep && resp_framing != http::Framing::kUntilClose);
+  co_return client_keep;
+}
+
+base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t client_minor) {
+  io::Loop& loop = ctx_.loop;
+  const io::TimePoint deadline = loop.now() + ctx_.config.timeouts.backend;
+  response_parser_.reset();
+  for (;;) {
+    if (!backend_in_.empty()) {
+      switch (response_parser_.parse(backend_in_.data(), backend_in_.size(), resp_, head_request)) {
+        case http::ParseStatus::kError:
+          co_return 502;
+        case http::ParseStatus::kIncomplete:
+          break;
+        case http::ParseStatus::kComplete:
+          if (resp_.status >= 200) co_return 0;
+          // Upgrades are not relayed (the request's Upgrade header was removed), so a 101
+          // is a backend error.
+          if (resp_.status == 101) co_return 502;
+          // Interim responses (103 Early Hints, a 100 the backend sends anyway) go to the client
+          // as they are, HTTP/1.1 clients only (RFC 9110 §15.2).
+          if (client_minor >= 1) {
+            out_.clear();
+            http::write_response_head(backend_in_.data(), resp_, false, client_minor, out_);
+            if (co_await loop.send(fd_, out_.data(), out_.size(),
+                                   loop.now() + ctx_.config.timeouts.client_idle) < 0) {
+              co_return 502;
+            }
+          }
+          backend_in_.consume(resp_.head_size);
+          response_parser_.reset();
+          continue;
+      }
+    }
+    backend_in_.reserve(kReadSize);
+    int n = co_await loop.recv(backend_fd_, backend_in_.write_ptr(), backend_in_.writable(),
+                               deadline);
+    if (n > 0) {
+      backend_in_.commit(static_cast<size_t>(n));
+      continue;
+    }
+    co_return n == -ETIMEDOUT ? 504 : 502;
+  }
+}
+
+}  // namespace fulcrum::proxy

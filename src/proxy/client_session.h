@@ -1,0 +1,72 @@
+#pragma once
+// One client connection: reads requests, forwards each to a backend, streams the answer back,
+// and keeps the connection alive while both sides allow it. Everything it owns lives in the
+// frame of serve(), so a connection costs no allocation beyond its buffers.
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/buffer.h"
+#include "base/task.h"
+#include "http/message.h"
+#include "http/request_parser.h"
+#include "http/response_parser.h"
+#include "proxy/context.h"
+
+namespace fulcrum::proxy {
+
+class ClientSession {
+ public:
+  // Serves the accepted connection fd until it closes; closes fd.
+  static base::Task<void> serve(ProxyContext& ctx, int fd);
+
+  // Wakes the session wherever it waits (used when a drain times out): its sockets are shut
+  // down, so pending operations on them complete and the session ends.
+  void abort();
+
+  ClientSession(ProxyContext& ctx, int fd);
+  ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  ClientSession* next() const { return next_; }
+
+ private:
+  // What reading a request head came to.
+  static constexpr int kHeadReady = 0;
+  static constexpr int kCloseQuietly = -1;
+
+  base::Task<void> run();
+  // Returns kHeadReady, kCloseQuietly, or an HTTP status to answer with before closing.
+  base::Task<int> read_request_head();
+  // Forwards the parsed request; returns whether the client connection stays open.
+  base::Task<bool> forward();
+  // Connects to (or reuses a pooled connection to) backend_; returns the fd or -errno.
+  base::Task<int> open_backend(bool* reused);
+  // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0 or
+  // the status to answer the client with (502, 504).
+  base::Task<int> read_response_head(bool head_request, uint8_t client_minor);
+  base::Task<void> send_error(int status);
+  void release_backend(bool reusable);
+
+  ProxyContext& ctx_;
+  int fd_;
+  int backend_fd_ = -1;
+  size_t backend_ = 0;
+  uint32_t requests_ = 0;
+  ClientSession* prev_ = nullptr;
+  ClientSession* next_ = nullptr;
+  char client_ip_[INET6_ADDRSTRLEN] = {};
+  std::string_view client_ip_view_;
+
+  base::Buffer in_;       // from the client
+  base::Buffer out_;      // heads we write
+  base::Buffer backend_in_;  // from the backend
+  http::RequestParser request_parser_;
+  http::ResponseParser response_parser_;
+  http::RequestHead req_;
+  http::ResponseHead resp_;
+};
+
+}  // namespace fulcrum::proxy

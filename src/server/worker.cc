@@ -1,0 +1,83 @@
+#include "server/worker.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "net/socket.h"
+#include "proxy/client_session.h"
+
+namespace fulcrum::server {
+
+namespace {
+
+upstream::BackendSet make_backends(const config::Config& config) {
+  upstream::BackendSet set;
+  for (const auto& b : config.backends) {
+    set.push_back({b.host + ":" + std::to_string(b.port), b.address, {}});
+  }
+  return set;
+}
+
+}  // namespace
+
+Worker::Worker(io::Loop& loop, const config::Config& config, int listen_fd)
+    : loop_(loop), backends_(make_backends(config)), ctx_(loop, config, backends_),
+      listen_fd_(listen_fd) {
+  drain_timer_.owner = this;
+  drain_timer_.fire = &Worker::on_drain_timeout;
+  ctx_.on_drained_arg = this;
+  ctx_.on_drained = [](void* self) { static_cast<Worker*>(self)->finish_if_drained(); };
+}
+
+Worker::~Worker() { loop_.timers().disarm(drain_timer_); }
+
+void Worker::start() {
+  accepting_ = true;
+  base::spawn(accept_loop());
+}
+
+base::Task<void> Worker::accept_loop() {
+  while (accepting_) {
+    int fd = co_await loop_.accept(listen_fd_);
+    if (fd >= 0) {
+      net::set_nodelay(fd);
+      base::spawn(proxy::ClientSession::serve(ctx_, fd));
+      continue;
+    }
+    if (!accepting_) break;
+    if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) {
+      // Out of descriptors: pause instead of spinning; connections wait in the backlog.
+      LOG_WARN("accept: %s; pausing accepts for 100ms", std::strerror(-fd));
+      co_await loop_.sleep(std::chrono::milliseconds(100));
+    }
+  }
+  loop_.close(listen_fd_);
+  listen_fd_ = -1;
+  finish_if_drained();
+}
+
+void Worker::drain() {
+  if (ctx_.draining) return;
+  LOG_INFO("draining: %zu connections open, waiting up to %lldms", ctx_.session_count,
+           static_cast<long long>(ctx_.config.timeouts.drain.count()));
+  ctx_.draining = true;
+  accepting_ = false;
+  // Wakes the pending accept (it completes with EINVAL); the socket is closed by accept_loop.
+  ::shutdown(listen_fd_, SHUT_RD);
+  loop_.timers().arm(drain_timer_, loop_.now() + ctx_.config.timeouts.drain);
+}
+
+void Worker::on_drain_timeout(io::Timer* timer) {
+  auto* self = static_cast<Worker*>(timer->owner);
+  LOG_INFO("drain timeout: closing %zu connections", self->ctx_.session_count);
+  for (auto* s = self->ctx_.sessions; s; s = s->next()) s->abort();
+}
+
+void Worker::finish_if_drained() {
+  if (ctx_.draining && listen_fd_ < 0 && ctx_.session_count == 0) loop_.stop();
+}
+
+}  // namespace fulcrum::server

@@ -1,0 +1,36 @@
+#pragma once
+// A worker: one loop, one listening socket, and the client sessions it accepts. It drains on
+// request: it stops accepting, lets requests in flight finish (each answered with
+// "Connection: close"), and when the drain timeout ends it aborts what is left.
+#include "base/task.h"
+#include "config/config.h"
+#include "io/loop.h"
+#include "proxy/context.h"
+#include "upstream/backend.h"
+
+namespace fulcrum::server {
+
+class Worker {
+ public:
+  // listen_fd: a listening socket the worker accepts on (it closes it when draining).
+  Worker(io::Loop& loop, const config::Config& config, int listen_fd);
+  ~Worker();
+
+  // Accepts and serves until drained; loop.run() then returns.
+  void start();
+  void drain();
+
+ private:
+  base::Task<void> accept_loop();
+  static void on_drain_timeout(io::Timer* timer);
+  void finish_if_drained();
+
+  io::Loop& loop_;
+  upstream::BackendSet backends_;
+  proxy::ProxyContext ctx_;
+  int listen_fd_;
+  bool accepting_ = false;
+  io::Timer drain_timer_;
+};
+
+}  // namespace fulcrum::server
