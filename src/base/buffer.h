@@ -42,6 +42,7 @@ class Buffer {
   void reserve(size_t n);
 
   void append(const char* p, size_t n) {
+    if (n == 0) return;
     if (writable() < n) reserve(n);
     std::memcpy(write_ptr(), p, n);
     tail_ += n;

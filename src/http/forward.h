@@ -1,0 +1,50 @@
+#pragma once
+// What the proxy changes in a head as it passes through (RFC 9110 §7.6): hop-by-hop fields are
+// removed, forwarding fields are added, and the result is serialized into a base::Buffer.
+//
+// Fields that a Connection option names are hop-by-hop too, except Content-Length,
+// Transfer-Encoding and Host: a client that lists those in Connection must not make the proxy
+// and the backend frame or route the message differently. For the same reason a body length
+// given by duplicate Content-Length values ("5, 5") is passed on as a single "Content-Length: 5".
+#include <cstdint>
+#include <string_view>
+
+#include "base/buffer.h"
+#include "http/message.h"
+
+namespace fulcrum::http {
+
+struct ForwardInfo {
+  std::string_view client_ip;  // appended to X-Forwarded-For; nothing is added if empty
+  std::string_view proto = "http";
+  // The backend's host:port, sent as Host only when an HTTP/1.0 request had none.
+  std::string_view default_host;
+  // Whether the proxy tunnels protocol upgrades: if so, a request with req.upgrade keeps its
+  // Upgrade field and is sent with "Connection: upgrade"; if not, the upgrade is stripped.
+  bool forward_upgrade = false;
+};
+
+// Appends to `out` the head to send to a backend: "<method> <target> HTTP/1.1" (always 1.1 so
+// that the backend connection can be kept alive), then every field except the hop-by-hop ones
+// (Connection and the fields it names, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade,
+// Expect, which the proxy answers itself, and Transfer-Encoding unless the body is chunked, in
+// which case the body is forwarded chunked). Appends the client to X-Forwarded-For (", ip" after
+// the last existing one, or a new field), adds X-Forwarded-Proto and X-Forwarded-Host (the
+// original Host) if absent, appends "1.x fulcrum" to Via (x the client's version), and adds
+// Host from info.default_host if the request had none. Cannot fail.
+void write_request_head(const char* base, const RequestHead& req, const ForwardInfo& info,
+                        base::Buffer& out);
+
+// Appends to `out` the head to send to the client: "HTTP/1.1 <status> <reason>" (right for 1.0
+// clients too, RFC 9110 §6.2), every field except the hop-by-hop ones (Connection and the fields
+// it names, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade) and Transfer-Encoding unless the
+// body goes on chunked, i.e. framing is kChunked and the client speaks 1.1. Then
+// "Connection: close" if `close`, or "Connection: keep-alive" for a kept HTTP/1.0 client.
+// A body whose end the client can only learn from the connection closing forces
+// "Connection: close" whatever `close` says: kUntilClose, and kChunked to an HTTP/1.0 client
+// (the proxy then sends only the payload and closes). A 101 keeps its Upgrade field and gets
+// "Connection: upgrade". Cannot fail.
+void write_response_head(const char* base, const ResponseHead& resp, bool close,
+                         uint8_t client_version_minor, base::Buffer& out);
+
+}  // namespace fulcrum::http

@@ -1,0 +1,72 @@
+#pragma once
+// The lines of a message head (RFC 9112 §2.1), found as the head's bytes arrive, with the head's
+// size limits enforced on the way so that an oversized head is refused before it is complete.
+//
+// Resumable at any byte boundary: between calls only offsets are kept (the caller's buffer may
+// move), and each byte is searched for LF once however the head arrives. Only CRLF ends a line; a
+// bare LF is an error, and a bare CR is left in the line for the line's parser to refuse as a
+// control byte.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "http/message.h"
+#include "http/scan.h"
+
+namespace fulcrum::http {
+
+// One line of a head: [begin, end) in the caller's buffer, CRLF excluded; data[end] is the CR.
+struct Line {
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+class HeadLines {
+ public:
+  enum class Event : uint8_t {
+    kIncomplete,  // every byte given has been searched; call again with more
+    kStartLine,   // `line` is the request or status line
+    kFieldLine,   // `line` is a header field line
+    kEnd,         // `line` is the empty line that ends the head; the head is line.end + 2 bytes
+    kError,       // error_status() says why; every later call returns kError too
+  };
+
+  // A request's start line is bounded by limits.max_request_line and may follow a few empty lines
+  // (RFC 9112 §2.2); a response's is bounded by max_header_bytes only, and may not.
+  HeadLines(const Limits& limits, bool request, const Scanner& scan);
+
+  // Finds the next line in data[0, len), where data holds the message from its first byte and len
+  // does not shrink between calls. Reports failure as kError with error_status() 400 (bare LF,
+  // too many leading empty lines), 414 (start line too long) or 431 (head too large, too many
+  // fields).
+  Event next(const char* data, size_t len, Line& line);
+
+  uint16_t error_status() const { return error_status_; }
+  std::string_view error_reason() const { return error_reason_; }
+  void reset();
+
+ private:
+  uint16_t limit_status(size_t seen) const;
+  Event fail(uint16_t status, std::string_view reason);
+
+  const Scanner* scan_;
+  Limits limits_;
+  bool request_;
+  size_t scanned_ = 0;     // bytes already searched for LF
+  size_t line_start_ = 0;  // first byte of the line being searched
+  uint32_t lines_ = 0;     // start line and field lines seen
+  uint32_t leading_empty_lines_ = 0;
+  bool ended_ = false;
+  uint16_t error_status_ = 0;
+  std::string_view error_reason_;
+};
+
+// Parses a field line (RFC 9112 §5): a token name, a colon, a value without leading or trailing
+// whitespace. `len` is how far data may be read (the scans run ahead of the line in full-width
+// steps and stop at its CR). Returns false, leaving `out` unspecified, on an empty or invalid
+// name, whitespace before the colon, a line starting with whitespace (obs-fold), a missing colon,
+// or a control byte other than HTAB in the value.
+bool parse_field_line(const Scanner& scan, const char* data, size_t len, Line line,
+                      HeaderField& out);
+
+}  // namespace fulcrum::http

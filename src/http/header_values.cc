@@ -1,0 +1,61 @@
+#include "http/header_values.h"
+
+#include <limits>
+
+#include "http/message.h"
+#include "http/scan.h"
+
+namespace fulcrum::http {
+
+namespace {
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_token_char(c)) return false;
+  }
+  return true;
+}
+
+// Digits only: no sign, no whitespace inside, no hex, and at most 2^63 - 1 so that the value also
+// fits every signed 64-bit offset downstream. Returns false if `s` is not such a number.
+bool parse_decimal(std::string_view s, uint64_t& out) {
+  constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (v > (kMax - digit) / 10) return false;
+    v = v * 10 + digit;
+  }
+  out = v;
+  return true;
+}
+}  // namespace
+
+bool list_has_token(std::string_view list, std::string_view token) {
+  bool found = false;
+  for_each_list_element(
+      list, [&](std::string_view element) { found = found || equals_ignore_case(element, token); });
+  return found;
+}
+
+void ContentLength::add(std::string_view value) {
+  for_each_list_element(value, [&](std::string_view element) {
+    uint64_t v = 0;
+    if (!parse_decimal(element, v) || (present_ && v != value_)) valid_ = false;
+    value_ = v;
+    present_ = true;
+  });
+}
+
+void TransferEncoding::add(std::string_view value) {
+  present_ = true;
+  for_each_list_element(value, [&](std::string_view coding) {
+    // Any coding after chunked, a second chunked included, leaves the body's end ambiguous.
+    if (!is_token(coding) || chunked_) valid_ = false;
+    chunked_ = equals_ignore_case(coding, "chunked");
+  });
+}
+
+}  // namespace fulcrum::http

@@ -1,0 +1,91 @@
+#pragma once
+// The model of an HTTP/1.x message head, as the parsers leave it.
+//
+// Every string in a head is a Slice: an offset and a length into the buffer the head was parsed
+// from (DESIGN principle 4). Parsing copies nothing, and a head stays meaningful when its buffer is
+// moved or compacted, as long as the message still starts at the same place. The header vectors
+// are meant to be reused from one message to the next: the parsers clear() them, which keeps their
+// capacity, so a connection stops allocating once it has seen its largest head.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace fulcrum::http {
+
+struct Slice {
+  uint32_t off = 0;
+  uint32_t len = 0;
+
+  std::string_view in(const char* base) const { return {base + off, len}; }
+};
+
+struct HeaderField {
+  Slice name;
+  Slice value;  // without leading or trailing whitespace (OWS)
+};
+
+// How the end of a message body is found (RFC 9112 §6.3). The parsers decide it, so that no
+// caller has to interpret Content-Length or Transfer-Encoding itself.
+enum class Framing : uint8_t {
+  kNone,           // no body
+  kContentLength,  // exactly content_length bytes, which may be 0
+  kChunked,        // the chunked coding (see ChunkedDecoder)
+  kUntilClose,     // responses only: the body ends when the server closes the connection
+};
+
+struct Limits {
+  uint32_t max_request_line = 8192;   // bytes of the request line without its CRLF; more is 414
+  uint32_t max_header_bytes = 32768;  // bytes of the whole head, final empty line included; 431
+  uint32_t max_headers = 100;         // header fields; more is 431
+};
+
+enum class Method : uint8_t {
+  kGet,
+  kHead,
+  kPost,
+  kPut,
+  kDelete,
+  kConnect,
+  kOptions,
+  kTrace,
+  kPatch,
+  kOther,  // any other token: method_name says which
+};
+
+enum class ParseStatus : uint8_t { kIncomplete, kComplete, kError };
+
+struct RequestHead {
+  Method method = Method::kOther;
+  Slice method_name;
+  Slice target;
+  uint8_t version_minor = 1;  // HTTP/1.x; 1.2 and later are read as 1.1 (RFC 9110 §2.5)
+  std::vector<HeaderField> headers;
+  Framing framing = Framing::kNone;  // kNone, kContentLength or kChunked, never kUntilClose
+  uint64_t content_length = 0;       // meaningful when framing is kContentLength
+  bool keep_alive = false;           // 1.1 unless "Connection: close"; 1.0 only with "keep-alive"
+  bool expect_continue = false;      // HTTP/1.1 "Expect: 100-continue"
+  bool upgrade = false;              // Connection lists "upgrade" and an Upgrade header is present
+  Slice host;                        // the Host value; len 0 if absent (allowed only in HTTP/1.0)
+  uint32_t head_size = 0;            // bytes of the head, final empty line included
+};
+
+struct ResponseHead {
+  uint16_t status = 0;
+  Slice reason;
+  uint8_t version_minor = 1;
+  std::vector<HeaderField> headers;
+  // kNone for responses to HEAD, 1xx, 204 and 304; else kChunked, kContentLength or kUntilClose.
+  Framing framing = Framing::kNone;
+  uint64_t content_length = 0;  // meaningful when framing is kContentLength
+  bool keep_alive = false;      // false whenever the body ends with the connection (kUntilClose)
+  uint32_t head_size = 0;
+};
+
+// ASCII case-insensitive equality, as header names and most tokens compare (RFC 9110 §5.1).
+bool equals_ignore_case(std::string_view a, std::string_view b);
+
+// The first header named `name` (in any case), or nullptr if there is none.
+const HeaderField* find_header(const char* base, const std::vector<HeaderField>& headers,
+                               std::string_view name);
+
+}  // namespace fulcrum::http

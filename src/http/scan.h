@@ -1,0 +1,69 @@
+#pragma once
+// The byte classes of HTTP/1.1 and the scans over them that dominate head parsing.
+//
+// Every scan has a scalar form, which is always built, and SIMD forms (SSE4.2 and AVX2 on x86-64)
+// chosen once at run time from what the CPU supports (DESIGN principle 5). The forms return the
+// same index on every input; tests hold the SIMD forms to the scalar one. No form reads outside the
+// range it is given, so callers need no padding after their data.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace fulcrum::http {
+
+namespace byte_class {
+inline constexpr uint8_t kToken = 1;       // tchar (RFC 9110 §5.6.2)
+inline constexpr uint8_t kFieldValue = 2;  // HTAB, SP, VCHAR, obs-text (RFC 9110 §5.5)
+inline constexpr uint8_t kTarget = 4;      // VCHAR, the bytes a request-target may hold
+
+constexpr std::array<uint8_t, 256> make_table() {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    bool token = alnum || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                              std::string_view::npos;
+    bool vchar = c >= 0x21 && c <= 0x7E;
+    uint8_t bits = 0;
+    if (token) bits |= kToken;
+    if (vchar || c == ' ' || c == '\t' || c >= 0x80) bits |= kFieldValue;
+    if (vchar) bits |= kTarget;
+    table[static_cast<size_t>(c)] = bits;
+  }
+  return table;
+}
+inline constexpr std::array<uint8_t, 256> kTable = make_table();
+}  // namespace byte_class
+
+inline bool is_token_char(char c) {
+  return byte_class::kTable[static_cast<uint8_t>(c)] & byte_class::kToken;
+}
+inline bool is_field_value_char(char c) {
+  return byte_class::kTable[static_cast<uint8_t>(c)] & byte_class::kFieldValue;
+}
+inline bool is_target_char(char c) {
+  return byte_class::kTable[static_cast<uint8_t>(c)] & byte_class::kTarget;
+}
+
+enum class ScanIsa : uint8_t { kScalar, kSse42, kAvx2 };
+
+std::string_view isa_name(ScanIsa isa);
+
+// One instruction set's scans. Each returns the index in [p, p + n) of the first byte with the
+// stated property, or n if no byte has it.
+struct Scanner {
+  ScanIsa isa;
+  size_t (*find_lf)(const char* p, size_t n);
+  size_t (*span_token)(const char* p, size_t n);        // first byte that is not a tchar
+  size_t (*span_field_value)(const char* p, size_t n);  // first byte not allowed in a field value
+  size_t (*span_target)(const char* p, size_t n);       // first byte that is not VCHAR
+};
+
+// The fastest scanner this CPU supports, chosen on first use.
+const Scanner& scanner();
+
+// The scanner for one instruction set, or nullptr if this CPU or build lacks it (for tests and
+// benchmarks that compare the forms).
+const Scanner* scanner_for(ScanIsa isa);
+
+}  // namespace fulcrum::http

@@ -1,0 +1,338 @@
+#include "http/forward.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+#include "http/request_parser.h"
+#include "http/response_parser.h"
+
+namespace fulcrum::http {
+namespace {
+
+// The head the proxy would send to a backend for `input`, parsed as the proxy parses it.
+std::string forward_request(std::string_view input, const ForwardInfo& info) {
+  RequestParser parser;
+  RequestHead head;
+  EXPECT_EQ(parser.parse(input.data(), input.size(), head), ParseStatus::kComplete)
+      << parser.error_reason();
+  base::Buffer out;
+  write_request_head(input.data(), head, info, out);
+  return std::string(out.view());
+}
+
+std::string forward_response(std::string_view input, bool close, uint8_t client_minor,
+                             bool head_request = false) {
+  ResponseParser parser;
+  ResponseHead head;
+  EXPECT_EQ(parser.parse(input.data(), input.size(), head, head_request), ParseStatus::kComplete)
+      << parser.error_reason();
+  base::Buffer out;
+  write_response_head(input.data(), head, close, client_minor, out);
+  return std::string(out.view());
+}
+
+ForwardInfo info(std::string_view client_ip, std::string_view proto = "http") {
+  ForwardInfo i;
+  i.client_ip = client_ip;
+  i.proto = proto;
+  i.default_host = "backend:8080";
+  return i;
+}
+
+const ForwardInfo kInfo = info("10.0.0.1");
+
+TEST(ForwardRequest, AddsForwardingFields) {
+  EXPECT_EQ(forward_request("GET /a?b=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n"
+                            "Accept:*/*\r\n\r\n",
+                            kInfo),
+            "GET /a?b=1 HTTP/1.1\r\n"
+            "Host: example.com\r\n"
+            "User-Agent: t\r\n"
+            "Accept: */*\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: example.com\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, RemovesHopByHopFieldsAndThoseConnectionNames) {
+  EXPECT_EQ(forward_request("GET / HTTP/1.1\r\nHost: a\r\n"
+                            "Connection: keep-alive, X-Secret\r\n"
+                            "Keep-Alive: timeout=5\r\n"
+                            "Proxy-Connection: keep-alive\r\n"
+                            "TE: trailers\r\n"
+                            "Trailer: X-Checksum\r\n"
+                            "Upgrade: h2c\r\n"
+                            "X-Secret: 1\r\n"
+                            "x-other: 2\r\n"
+                            "Connection: X-OTHER\r\n"
+                            "X-Kept: 3\r\n"
+                            "\r\n",
+                            kInfo),
+            "GET / HTTP/1.1\r\n"
+            "Host: a\r\n"
+            "X-Kept: 3\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: a\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, ConnectionCannotRemoveFramingOrHost) {
+  EXPECT_EQ(forward_request("POST / HTTP/1.1\r\nHost: a\r\n"
+                            "Connection: Content-Length, Host, Transfer-Encoding\r\n"
+                            "Content-Length: 3\r\n\r\nabc",
+                            kInfo),
+            "POST / HTTP/1.1\r\n"
+            "Host: a\r\n"
+            "Content-Length: 3\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: a\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, DuplicateContentLengthsAreSentAsOne) {
+  EXPECT_EQ(forward_request("POST / HTTP/1.1\r\nContent-Length: 3, 3\r\nHost: a\r\n"
+                            "content-length: 003\r\n\r\nabc",
+                            kInfo),
+            "POST / HTTP/1.1\r\n"
+            "Content-Length: 3\r\n"
+            "Host: a\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: a\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, ExtendsExistingForwardingFields) {
+  EXPECT_EQ(forward_request("GET /static/app.js HTTP/1.1\r\nHost: www.example.org\r\n"
+                            "X-Forwarded-For: 203.0.113.7\r\n"
+                            "X-Forwarded-For: 198.51.100.23\r\n"
+                            "X-Forwarded-Proto: https\r\n"
+                            "X-Forwarded-Host: public.example.org\r\n"
+                            "Via: 1.1 edge-fra-03\r\n"
+                            "\r\n",
+                            info("192.0.2.9", "https")),
+            "GET /static/app.js HTTP/1.1\r\n"
+            "Host: www.example.org\r\n"
+            "X-Forwarded-For: 203.0.113.7\r\n"
+            "X-Forwarded-For: 198.51.100.23, 192.0.2.9\r\n"
+            "X-Forwarded-Proto: https\r\n"
+            "X-Forwarded-Host: public.example.org\r\n"
+            "Via: 1.1 edge-fra-03, 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, EmptyForwardingFieldsAreStartedNotAppendedTo) {
+  EXPECT_EQ(
+      forward_request("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For:\r\nVia: \r\n\r\n", kInfo),
+      "GET / HTTP/1.1\r\n"
+      "Host: a\r\n"
+      "X-Forwarded-For: 10.0.0.1\r\n"
+      "Via: 1.1 fulcrum\r\n"
+      "X-Forwarded-Proto: http\r\n"
+      "X-Forwarded-Host: a\r\n"
+      "\r\n");
+}
+
+TEST(ForwardRequest, ForwardingFieldNamedByConnectionIsReplaced) {
+  EXPECT_EQ(forward_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: X-Forwarded-For\r\n"
+                            "X-Forwarded-For: 1.2.3.4\r\n\r\n",
+                            kInfo),
+            "GET / HTTP/1.1\r\n"
+            "Host: a\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: a\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, WithoutClientAddressForwardedForIsLeftAlone) {
+  EXPECT_EQ(
+      forward_request("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n", info("")),
+      "GET / HTTP/1.1\r\n"
+      "Host: a\r\n"
+      "X-Forwarded-For: 1.2.3.4\r\n"
+      "X-Forwarded-Proto: http\r\n"
+      "X-Forwarded-Host: a\r\n"
+      "Via: 1.1 fulcrum\r\n"
+      "\r\n");
+}
+
+TEST(ForwardRequest, ExpectIsAnsweredByTheProxyNotForwarded) {
+  EXPECT_EQ(forward_request("PUT /f HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                            "Content-Length: 3\r\n\r\n",
+                            kInfo),
+            "PUT /f HTTP/1.1\r\n"
+            "Host: a\r\n"
+            "Content-Length: 3\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: a\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, ChunkedBodiesStayChunked) {
+  EXPECT_EQ(forward_request("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n"
+                            "Connection: keep-alive\r\n\r\n",
+                            kInfo),
+            "POST /up HTTP/1.1\r\n"
+            "Host: a\r\n"
+            "Transfer-Encoding: gzip, chunked\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: a\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, Http10ClientWithoutHost) {
+  EXPECT_EQ(
+      forward_request("GET /old HTTP/1.0\r\nConnection: keep-alive\r\nAccept: */*\r\n\r\n", kInfo),
+      "GET /old HTTP/1.1\r\n"
+      "Accept: */*\r\n"
+      "Host: backend:8080\r\n"
+      "X-Forwarded-For: 10.0.0.1\r\n"
+      "X-Forwarded-Proto: http\r\n"
+      "Via: 1.0 fulcrum\r\n"
+      "\r\n");
+}
+
+TEST(ForwardRequest, UpgradeIsStrippedUnlessTunnelled) {
+  constexpr std::string_view kInput =
+      "GET /chat HTTP/1.1\r\nHost: ws.example.com\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  EXPECT_EQ(forward_request(kInput, kInfo),
+            "GET /chat HTTP/1.1\r\n"
+            "Host: ws.example.com\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: ws.example.com\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+  ForwardInfo tunnel = kInfo;
+  tunnel.forward_upgrade = true;
+  EXPECT_EQ(forward_request(kInput, tunnel),
+            "GET /chat HTTP/1.1\r\n"
+            "Host: ws.example.com\r\n"
+            "Upgrade: websocket\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: ws.example.com\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "Connection: upgrade\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, AppendsToWhatTheBufferHolds) {
+  constexpr std::string_view kInput = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  RequestParser parser;
+  RequestHead head;
+  ASSERT_EQ(parser.parse(kInput.data(), kInput.size(), head), ParseStatus::kComplete);
+  base::Buffer out;
+  out.append("previous");
+  write_request_head(kInput.data(), head, kInfo, out);
+  EXPECT_EQ(out.view().substr(0, 24), "previousGET / HTTP/1.1\r\n");
+}
+
+TEST(ForwardResponse, KeptHttp11) {
+  EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\n", false, 1),
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 5\r\n"
+            "Server: x\r\n"
+            "\r\n");
+}
+
+TEST(ForwardResponse, RemovesHopByHopFields) {
+  EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\n"
+                             "Connection: keep-alive, X-Internal\r\n"
+                             "Keep-Alive: timeout=5\r\n"
+                             "Proxy-Connection: keep-alive\r\n"
+                             "TE: trailers\r\n"
+                             "Trailer: X-Checksum\r\n"
+                             "Upgrade: h2c\r\n"
+                             "X-Internal: secret\r\n"
+                             "Connection: content-length\r\n"
+                             "Content-Length: 2\r\n"
+                             "\r\n",
+                             false, 1),
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 2\r\n"
+            "\r\n");
+}
+
+TEST(ForwardResponse, ChunkedGoesOnChunkedToHttp11Clients) {
+  constexpr std::string_view kInput =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n";
+  EXPECT_EQ(forward_response(kInput, false, 1),
+            "HTTP/1.1 200 OK\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            "Content-Type: text/plain\r\n"
+            "\r\n");
+  // An HTTP/1.0 client gets the payload alone, delimited by closing.
+  EXPECT_EQ(forward_response(kInput, false, 0),
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: text/plain\r\n"
+            "Connection: close\r\n"
+            "\r\n");
+}
+
+TEST(ForwardResponse, ConnectionField) {
+  constexpr std::string_view kInput = "HTTP/1.1 204 No Content\r\nDate: today\r\n\r\n";
+  EXPECT_EQ(forward_response(kInput, true, 1),
+            "HTTP/1.1 204 No Content\r\nDate: today\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(forward_response(kInput, true, 0),
+            "HTTP/1.1 204 No Content\r\nDate: today\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(forward_response(kInput, false, 0),
+            "HTTP/1.1 204 No Content\r\nDate: today\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(forward_response(kInput, false, 1), "HTTP/1.1 204 No Content\r\nDate: today\r\n\r\n");
+}
+
+TEST(ForwardResponse, BodyUntilCloseForcesClose) {
+  EXPECT_EQ(forward_response("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n", false, 1),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n");
+}
+
+TEST(ForwardResponse, DuplicateContentLengthsAreSentAsOne) {
+  EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2, 2\r\n"
+                             "\r\nok",
+                             false, 1),
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+}
+
+TEST(ForwardResponse, ResponseToHeadKeepsItsFraming) {
+  EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", false, 1, true),
+            "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
+}
+
+TEST(ForwardResponse, SwitchingProtocolsKeepsUpgrade) {
+  EXPECT_EQ(forward_response("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Accept: abc=\r\n\r\n",
+                             false, 1),
+            "HTTP/1.1 101 Switching Protocols\r\n"
+            "Upgrade: websocket\r\n"
+            "Sec-WebSocket-Accept: abc=\r\n"
+            "Connection: upgrade\r\n"
+            "\r\n");
+}
+
+TEST(ForwardResponse, ReasonPassesThroughEvenEmpty) {
+  EXPECT_EQ(forward_response("HTTP/1.1 299\r\nContent-Length: 0\r\n\r\n", false, 1),
+            "HTTP/1.1 299 \r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(forward_response("HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n", false, 1),
+            "HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace fulcrum::http

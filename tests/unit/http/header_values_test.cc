@@ -1,0 +1,99 @@
+#include "http/header_values.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace fulcrum::http {
+namespace {
+
+std::vector<std::string> elements(std::string_view list) {
+  std::vector<std::string> out;
+  for_each_list_element(list, [&](std::string_view e) { out.emplace_back(e); });
+  return out;
+}
+
+TEST(HeaderValues, ListElementsAreTrimmedAndEmptiesKept) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(elements("a"), V{"a"});
+  EXPECT_EQ(elements(" a ,\tb\t, c"), (V{"a", "b", "c"}));
+  EXPECT_EQ(elements("a,,b"), (V{"a", "", "b"}));
+  EXPECT_EQ(elements(""), V{""});
+  EXPECT_EQ(elements(","), (V{"", ""}));
+  EXPECT_EQ(elements("a b"), V{"a b"});
+}
+
+TEST(HeaderValues, ListHasToken) {
+  EXPECT_TRUE(list_has_token("keep-alive, Upgrade", "upgrade"));
+  EXPECT_TRUE(list_has_token("CLOSE", "close"));
+  EXPECT_FALSE(list_has_token("closed", "close"));
+  EXPECT_FALSE(list_has_token("", "close"));
+  EXPECT_FALSE(list_has_token("x-close", "close"));
+}
+
+ContentLength content_length(std::initializer_list<std::string_view> fields) {
+  ContentLength cl;
+  for (std::string_view f : fields) cl.add(f);
+  return cl;
+}
+
+TEST(HeaderValues, ContentLength) {
+  EXPECT_FALSE(ContentLength().present());
+  EXPECT_TRUE(ContentLength().valid());
+  for (auto fields : std::vector<std::vector<std::string_view>>{
+           {"0"}, {"42"}, {"42", "42"}, {"42, 42"}, {"042", "42"}, {" 42 "}}) {
+    ContentLength cl;
+    for (std::string_view f : fields) cl.add(f);
+    EXPECT_TRUE(cl.present());
+    EXPECT_TRUE(cl.valid()) << fields[0];
+  }
+  EXPECT_EQ(content_length({"42, 42"}).value(), 42u);
+  EXPECT_EQ(content_length({"9223372036854775807"}).value(), 9223372036854775807u);
+  for (std::string_view bad :
+       {"", " ", "4 2", "+1", "-1", "0x1", "1.0", "1e3", "a", "9223372036854775808",
+        "99999999999999999999", "1,", ",1", "1,2", "1;", "\xd9\xa1"}) {
+    EXPECT_FALSE(content_length({bad}).valid()) << bad;
+  }
+  EXPECT_FALSE(content_length({"1", "2"}).valid());
+  EXPECT_FALSE(content_length({"1", "x"}).valid());
+}
+
+TransferEncoding transfer_encoding(std::initializer_list<std::string_view> fields) {
+  TransferEncoding te;
+  for (std::string_view f : fields) te.add(f);
+  return te;
+}
+
+TEST(HeaderValues, TransferEncoding) {
+  EXPECT_FALSE(TransferEncoding().present());
+  for (auto fields : std::vector<std::vector<std::string_view>>{
+           {"chunked"}, {"CHUNKED"}, {"gzip, chunked"}, {"gzip", "chunked"}, {" chunked "}}) {
+    TransferEncoding te;
+    for (std::string_view f : fields) te.add(f);
+    EXPECT_TRUE(te.present());
+    EXPECT_TRUE(te.valid()) << fields[0];
+    EXPECT_TRUE(te.chunked()) << fields[0];
+  }
+  EXPECT_TRUE(transfer_encoding({"gzip"}).valid());
+  EXPECT_FALSE(transfer_encoding({"gzip"}).chunked());
+  EXPECT_TRUE(transfer_encoding({"identity"}).valid());
+  for (auto fields : std::vector<std::vector<std::string_view>>{{"chunked, chunked"},
+                                                                {"chunked", "chunked"},
+                                                                {"chunked, gzip"},
+                                                                {"chunked", "gzip"},
+                                                                {"chunked,"},
+                                                                {""},
+                                                                {"gzip,,chunked"},
+                                                                {"chunked;q=1"},
+                                                                {"\"chunked\""},
+                                                                {"chun ked"}}) {
+    TransferEncoding te;
+    for (std::string_view f : fields) te.add(f);
+    EXPECT_FALSE(te.valid()) << fields[0];
+  }
+  EXPECT_FALSE(transfer_encoding({"xchunked"}).chunked());
+}
+
+}  // namespace
+}  // namespace fulcrum::http

@@ -1,0 +1,44 @@
+#include "http/message.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace fulcrum::http {
+namespace {
+
+TEST(Message, SliceReadsFromAnyBase) {
+  const Slice s{3, 4};
+  EXPECT_EQ(s.in("abcdefgh"), "defg");
+  // The same slice names the same bytes after the buffer has moved.
+  std::string moved = "abcdefgh";
+  EXPECT_EQ(s.in(moved.data()), "defg");
+  EXPECT_EQ(Slice{}.in("x"), "");
+}
+
+TEST(Message, EqualsIgnoreCase) {
+  EXPECT_TRUE(equals_ignore_case("Content-Length", "content-length"));
+  EXPECT_TRUE(equals_ignore_case("HOST", "host"));
+  EXPECT_TRUE(equals_ignore_case("", ""));
+  EXPECT_FALSE(equals_ignore_case("host", "hos"));
+  EXPECT_FALSE(equals_ignore_case("host", "hosT "));
+  // Only ASCII letters fold: '-' (0x2D) is not CR (0x0D) in another case, nor '@' '`'.
+  EXPECT_FALSE(equals_ignore_case("a-b", "a\rb"));
+  EXPECT_FALSE(equals_ignore_case("@", "`"));
+  EXPECT_FALSE(equals_ignore_case("\xc4", "\xe4"));
+}
+
+TEST(Message, FindHeader) {
+  const char* base = "Host: a\r\nX-Y: 1\r\nx-y: 2\r\n";
+  const std::vector<HeaderField> headers = {
+      {{0, 4}, {6, 1}}, {{9, 3}, {14, 1}}, {{17, 3}, {22, 1}}};
+  const HeaderField* f = find_header(base, headers, "X-y");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->value.in(base), "1");  // the first one
+  EXPECT_EQ(find_header(base, headers, "host")->value.in(base), "a");
+  EXPECT_EQ(find_header(base, headers, "hostx"), nullptr);
+  EXPECT_EQ(find_header(base, {}, "host"), nullptr);
+}
+
+}  // namespace
+}  // namespace fulcrum::http
