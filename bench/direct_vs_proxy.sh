@@ -21,8 +21,8 @@ wait_port() {
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 bport=$(free_port); pport=$(free_port)
-pin 1 "$build/fulcrum-backend" --port "$bport" >/dev/null & pids+=($!)
-pin 0 "$build/fulcrum" --mode sp -p "$pport" --host 127.0.0.1 -b "127.0.0.1:$bport" -l err & pids+=($!)
+pin 1 "$build/fulcrum-backend" --port "$bport" >/dev/null 2>&1 & pids+=($!)
+pin 0 "$build/fulcrum" --mode sp -p "$pport" --host 127.0.0.1 -b "127.0.0.1:$bport" -l err >/dev/null 2>&1 & pids+=($!)
 wait_port "$bport"; wait_port "$pport"
 
 # One wrk run; prints "req/s p50_ms p99_ms".
