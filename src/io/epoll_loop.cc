@@ -129,6 +129,7 @@ void EpollLoop::wait(Duration timeout) {
                ? -1
                : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(timeout).count());
   int n = ::epoll_wait(epfd_, events, 256, ms);
+  refresh_now();
   for (int i = 0; i < n; ++i) {
     int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
     auto generation = static_cast<uint32_t>(events[i].data.u64 >> 32);

@@ -102,7 +102,7 @@ void Loop::run() {
     Duration timeout = timers_.empty() ? Duration(-1) : timers_.next() - Clock::now();
     if (!timers_.empty() && timeout < Duration::zero()) timeout = Duration::zero();
     wait(timeout);
-    now_ = Clock::now();
+    refresh_now();
     timers_.fire_due(now_);
   }
 }

@@ -124,8 +124,12 @@ class Loop {
   virtual bool start(Op& op) = 0;
   // Makes a started op complete soon, with -ECANCELED unless it finished first.
   virtual void cancel(Op& op) = 0;
-  // Waits up to timeout (negative: no limit) for completions and delivers them via complete().
+  // Waits up to timeout (negative: no limit) for completions, calls refresh_now() as soon as
+  // the wait returns, then delivers them via complete().
   virtual void wait(Duration timeout) = 0;
+  // Deadlines set by the coroutines that completions resume count from now(): it must not be
+  // the time before a long wait.
+  void refresh_now() { now_ = Clock::now(); }
 
   // Called by the backends when the kernel reports an op's result.
   void complete(Op& op, int result);

@@ -80,6 +80,7 @@ void UringLoop::wait(Duration timeout) {
     __kernel_timespec ts{.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
   }
+  refresh_now();
   while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
     auto* op = static_cast<Op*>(io_uring_cqe_get_data(cqe));
     int res = cqe->res;

@@ -15,6 +15,9 @@ namespace fulcrum::backend {
 namespace {
 
 constexpr size_t kReadBuffer = 64 * 1024;  // also the largest read of a body
+// Roomier than any proxy in front of it forwards (fulcrum adds X-Forwarded-* and Via to what it
+// accepted), so that a limit test of the proxy is never answered by the backend instead.
+constexpr http::Limits kLimits{.max_request_line = 64 * 1024, .max_header_bytes = 256 * 1024, .max_headers = 1000};
 constexpr size_t kMinRead = 16 * 1024;
 // How long a closing connection may still deliver bytes we discard: closing with unread bytes
 // would send a reset, which can destroy the answer before the client has read it.
@@ -54,7 +57,7 @@ void append_hex(base::Buffer& out, uint64_t v) {
 }  // namespace
 
 Connection::Connection(io::Loop& loop, int fd, const ServerConfig& config, Stats& stats)
-    : loop_(loop), fd_(fd), config_(config), stats_(stats), in_(kReadBuffer) {}
+    : loop_(loop), fd_(fd), config_(config), stats_(stats), parser_(kLimits), in_(kReadBuffer) {}
 
 base::Task<void> Connection::serve() {
   // Throughout this file an awaited value is named before it is tested: GCC 12.2 miscompiles

@@ -1,0 +1,160 @@
+"""The one module tests import: real processes on loopback (DESIGN principle 10).
+
+  Backend, Proxy        fulcrum-backend and fulcrum on free ports (processes.py)
+  ScriptedBackend       a raw TCP server answering with any bytes (scripted_backend.py)
+  Connection            a client connection with an HTTP/1.1 reader (client.py)
+  StatsProbe            a backend's /stats read directly, to see what reached it
+  TestCase              starts servers for one test, stops them after it, prints their output
+                        when it fails
+
+Importing this exits with 77 (skipped) when FULCRUM_IO=uring cannot run here (environment.py).
+Nothing here sleeps for a fixed time to let something happen: it polls with a deadline.
+"""
+
+import sys
+import time
+import unittest
+
+from environment import BACKEND_BIN, FULCRUM_BIN, HOST, IO, IO_TIMEOUT, MiB, START_TIMEOUT  # noqa: F401
+from client import (  # noqa: F401
+    Connection,
+    ConnectionClosed,
+    Message,
+    ProtocolError,
+    build_request,
+    chunked_body,
+    http_request,
+)
+from processes import Backend, Proxy, ServerProcess, free_port, is_listening, run_fulcrum  # noqa: F401
+from scripted_backend import ScriptedBackend, ScriptedConnection, respond  # noqa: F401
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02):
+    """Polls predicate() until it returns something true or timeout seconds pass.
+
+    Returns the last value predicate() returned (true on success, false on timeout).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+_ALPHABET = bytes(range(ord("a"), ord("a") + 26))
+_PATTERN_RUN = _ALPHABET * (MiB // 26 + 2)  # a little over 1 MiB of the pattern from offset 0
+
+
+def pattern(offset, length):
+    """Bytes offset .. offset+length of fulcrum-backend's /bytes and /chunked bodies:
+    byte i is chr(ord('a') + i % 26)."""
+    parts = []
+    while length > 0:
+        start = offset % 26
+        take = min(length, len(_PATTERN_RUN) - start)
+        parts.append(_PATTERN_RUN[start : start + take])
+        offset += take
+        length -= take
+    return b"".join(parts)
+
+
+class PatternCheck:
+    """A body sink that checks streamed bytes against pattern() without keeping them."""
+
+    def __init__(self):
+        self.length = 0
+        self.first_mismatch = None  # body offset of the first wrong byte
+
+    def __call__(self, chunk):
+        if self.first_mismatch is None:
+            expected = pattern(self.length, len(chunk))
+            if chunk != expected:
+                for i, (got, want) in enumerate(zip(chunk, expected)):
+                    if got != want:
+                        self.first_mismatch = self.length + i
+                        break
+        self.length += len(chunk)
+
+
+class StatsProbe:
+    """Reads a backend's /stats directly (never through the proxy), on one connection of its
+    own, and tells what the backend saw between two readings, not counting its own requests.
+    """
+
+    def __init__(self, backend):
+        self._conn = Connection(backend.port)
+        self._last = self._read()
+
+    def _read(self):
+        response = self._conn.request("GET", "/stats")
+        if response.status != 200:
+            raise AssertionError("GET /stats on the backend answered %r" % response)
+        return response.json()
+
+    def delta(self):
+        """{"requests": n, "connections": n} since the previous reading. The previous /stats
+        request itself is subtracted: whether or not /stats counts itself, it was over then."""
+        now = self._read()
+        d = {
+            "requests": now["requests"] - self._last["requests"] - 1,
+            "connections": now["connections"] - self._last["connections"],
+        }
+        self._last = now
+        return d
+
+    def close(self):
+        self._conn.close()
+
+
+class TestCase(unittest.TestCase):
+    """Starts processes for one test, stops them when it ends, and prints their output (and the
+    scripted backends' errors) when it fails."""
+
+    def run(self, result=None):
+        self._servers = []
+        failures_before = len(result.failures) + len(result.errors) if result is not None else 0
+        try:
+            return super().run(result)
+        finally:
+            if result is not None and len(result.failures) + len(result.errors) > failures_before:
+                for server in self._servers:
+                    print("\n---- %s output ----\n%s\n---- end ----" % (server.describe(), server.output()), file=sys.stderr)
+            for server in self._servers:
+                server.close()
+
+    def _track(self, server):
+        self._servers.append(server)
+        self.addCleanup(server.stop)
+        return server
+
+    def start_backend(self, id=None, status=None, port=None, extra_args=()):
+        return self._track(Backend(id=id, status=status, port=port, extra_args=extra_args))
+
+    def start_proxy(self, backends, extra_args=()):
+        return self._track(Proxy(backends, extra_args))
+
+    def start_scripted_backend(self, handler):
+        return self._track(ScriptedBackend(handler))
+
+    def connect(self, server, timeout=IO_TIMEOUT):
+        conn = Connection(server.port, timeout=timeout)
+        self.addCleanup(conn.close)
+        return conn
+
+    def stats_probe(self, backend):
+        probe = StatsProbe(backend)
+        self.addCleanup(probe.close)
+        return probe
+
+    # Assertions on what a client sees -------------------------------------------------------
+
+    def assertClosedWithin(self, conn, timeout, msg=None):
+        self.assertTrue(conn.closed_within(timeout), msg or "the server kept the connection open for %.0fs" % timeout)
+
+    def assertErrorResponse(self, response, status):
+        """fulcrum's own error responses: the status, a short text/plain body, Connection: close."""
+        self.assertEqual(response.status, status, response)
+        self.assertTrue((response.header("Content-Type") or "").startswith("text/plain"), response.headers)
+        self.assertTrue(0 < len(response.body) <= 512, response.body)
+        self.assertIn("close", response.connection_tokens(), response.headers)

@@ -1,0 +1,224 @@
+"""fulcrum and fulcrum-backend as child processes: each on a free port, ready once it listens,
+stopped by its own pid only, its output kept in a temporary file for diagnostics."""
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+from environment import BACKEND_BIN, FULCRUM_BIN, HOST, IO, START_TIMEOUT, STOP_TIMEOUT
+
+
+def free_port():
+    """A port that nothing listens on right now. Another process may take it before we bind it:
+    the servers below retry with a new port when that happens."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _listening_socket_inodes(port):
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(inode)
+    return inodes
+
+
+def _socket_inodes_of(pid):
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        names = os.listdir(fd_dir)
+    except OSError:
+        return inodes
+    for name in names:
+        try:
+            link = os.readlink(os.path.join(fd_dir, name))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[len("socket:[") : -1])
+    return inodes
+
+
+def is_listening(pid, port):
+    """True when process pid holds a socket listening on port.
+
+    Read from /proc instead of connecting, so that readiness checks neither count as connections
+    in a backend's /stats nor get answered by some other process that took the port.
+    """
+    return bool(_listening_socket_inodes(port) & _socket_inodes_of(pid))
+
+
+# --- Processes -------------------------------------------------------------------------------
+
+
+class ServerProcess:
+    """A child process serving on a free port; its stdout and stderr go to a temporary file."""
+
+    name = "server"
+
+    def __init__(self):
+        self.proc = None
+        self.port = None
+        self.args = None
+        self._log = None
+
+    def _command(self, port):
+        raise NotImplementedError
+
+    def _start(self, port=None):
+        """Starts the process and returns once it listens. With port=None, picks a free port and
+        retries with another one if the process lost a race for it."""
+        attempts = 1 if port is not None else 5
+        failures = []
+        for _ in range(attempts):
+            chosen = port if port is not None else free_port()
+            log = tempfile.TemporaryFile(prefix="fulcrum-it-")
+            args = self._command(chosen)
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + START_TIMEOUT
+            while proc.poll() is None and not is_listening(proc.pid, chosen):
+                if time.monotonic() >= deadline:
+                    proc.kill()
+                    proc.wait()
+                    break
+                time.sleep(0.01)
+            if proc.poll() is None:
+                self.proc, self.port, self.args, self._log = proc, chosen, args, log
+                return
+            log.seek(0)
+            output = log.read().decode("utf-8", "replace")
+            log.close()
+            failures.append("%s exited with %s at startup:\n%s" % (" ".join(args), proc.returncode, output))
+            if "in use" not in output.lower():
+                break
+        raise RuntimeError("%s did not start listening within %.0fs\n%s" % (self.name, START_TIMEOUT, "\n".join(failures)))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
+    def address(self):
+        return "%s:%d" % (HOST, self.port)
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (HOST, self.port)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def send_signal(self, signo):
+        if self.running():
+            self.proc.send_signal(signo)
+
+    def wait(self, timeout):
+        """Waits for the process to exit; returns its exit status, or None on timeout."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self):
+        """SIGTERM, then SIGKILL if it does not exit in time. Only this process, by its pid."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def output(self):
+        if self._log is None or self._log.closed:
+            return ""
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")
+
+    def describe(self):
+        return "%s (pid %s, port %s): %s" % (self.name, self.pid if self.proc else "-", self.port, " ".join(self.args or []))
+
+    def close(self):
+        self.stop()
+        if self._log is not None:
+            self._log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Backend(ServerProcess):
+    """fulcrum-backend: echoes requests as JSON, plus /status, /delay, /bytes, /chunked, /close,
+    /reset, /hang, /health and /stats."""
+
+    name = "fulcrum-backend"
+
+    def __init__(self, id=None, status=None, port=None, extra_args=()):
+        super().__init__()
+        self._id = id
+        self._status = status
+        self._extra_args = list(extra_args)
+        self._start(port)
+
+    @property
+    def id(self):
+        return self._id if self._id is not None else "backend-%d" % self.port
+
+    def _command(self, port):
+        args = [BACKEND_BIN, "--port", str(port), "--host", HOST]
+        if self._id is not None:
+            args += ["--id", self._id]
+        if self._status is not None:
+            args += ["--status", str(self._status)]
+        return args + ["--io", IO] + self._extra_args
+
+
+def backend_address(backend):
+    """HOST:PORT for -b, from a Backend, a ScriptedBackend, a port number or a string."""
+    if isinstance(backend, int):
+        return "%s:%d" % (HOST, backend)
+    if isinstance(backend, str):
+        return backend
+    return backend.address
+
+
+class Proxy(ServerProcess):
+    """fulcrum in single-process mode in front of the given backends."""
+
+    name = "fulcrum"
+
+    def __init__(self, backends, extra_args=()):
+        super().__init__()
+        self._backends = [backend_address(b) for b in backends]
+        self._extra_args = list(extra_args)
+        self._start()
+
+    def _command(self, port):
+        args = [FULCRUM_BIN, "--mode", "sp", "-p", str(port), "--host", HOST]
+        for b in self._backends:
+            args += ["-b", b]
+        return args + ["--io", IO, "-l", "warn"] + self._extra_args
+
+
+def run_fulcrum(args, timeout=30.0):
+    """Runs fulcrum with exactly these arguments to completion (for command-line tests)."""
+    return subprocess.run([FULCRUM_BIN] + list(args), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)

@@ -1,0 +1,203 @@
+"""Request and response bodies cross the proxy byte for byte, whatever their size or framing."""
+
+import harness
+from harness import MiB, PatternCheck, build_request, chunked_body, http_request
+
+BIG = 100 * MiB
+
+
+class RequestBodyTest(harness.TestCase):
+    def setUp(self):
+        self.backend = self.start_backend(id="b")
+        self.proxy = self.start_proxy([self.backend])
+
+    def post(self, body, headers=()):
+        response = http_request(self.proxy.port, "POST", "/upload", headers=headers, body=body)
+        self.assertEqual(response.status, 200, response)
+        return response.json()
+
+    def test_empty_body(self):
+        echo = self.post(b"")
+        self.assertEqual((echo["body_length"], echo["body"]), (0, ""))
+        self.assertEqual(echo["headers"].get("content-length"), "0")
+
+    def test_1_kib_body(self):
+        body = bytes(harness.pattern(7, 1024))
+        echo = self.post(body)
+        self.assertEqual((echo["body_length"], echo["body"]), (1024, body.decode()))
+
+    def test_utf8_body(self):
+        body = "\u00e9\u00e8\u00ea \u4e2d\u6587 \U0001f680".encode("utf-8") * 10
+        echo = self.post(body)
+        self.assertEqual(echo["body_length"], len(body))
+        self.assertEqual(echo["body"].encode("utf-8"), body)
+
+    def test_binary_body_length(self):
+        # Not UTF-8, so the echo has only its length; ScriptedBodyTest checks the bytes.
+        echo = self.post(bytes(range(256)) * 4)
+        self.assertEqual((echo["body_length"], echo["body"]), (1024, None))
+
+    def test_100_mib_upload(self):
+        conn = self.connect(self.proxy, timeout=60)
+        conn.send(build_request("POST", "/big", [("Content-Length", str(BIG))], host="h"))
+        block = harness.pattern(0, MiB)
+        for _ in range(BIG // MiB):
+            self.assertTrue(conn.send(block), "the proxy closed the connection during the upload")
+        response = conn.read_response()
+        self.assertEqual(response.status, 200, response)
+        echo = response.json()
+        self.assertEqual((echo["body_length"], echo["body"]), (BIG, None))
+
+    def test_chunked_request_body(self):
+        body = chunked_body([b"hello", b", ", b"chunked ", b"world"])
+        echo = self.post(body, headers=[("Transfer-Encoding", "chunked")])
+        self.assertEqual((echo["body_length"], echo["body"]), (len("hello, chunked world"), "hello, chunked world"))
+
+    def test_chunked_request_body_with_extensions_and_trailers(self):
+        body = b"5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+        echo = self.post(body, headers=[("Transfer-Encoding", "chunked")])
+        self.assertEqual((echo["body_length"], echo["body"]), (11, "hello world"))
+
+    def test_empty_chunked_request_body(self):
+        echo = self.post(b"0\r\n\r\n", headers=[("Transfer-Encoding", "chunked")])
+        self.assertEqual((echo["body_length"], echo["body"]), (0, ""))
+
+    def test_large_chunked_request_body_in_many_chunks(self):
+        chunks = [harness.pattern(i * 1000, 1000) for i in range(3000)]  # 3 MB in 3000 chunks
+        echo = self.post(chunked_body(chunks), headers=[("Transfer-Encoding", "chunked")])
+        self.assertEqual((echo["body_length"], echo["body"]), (3_000_000, None))
+
+    def test_chunked_body_sent_in_pieces(self):
+        conn = self.connect(self.proxy)
+        conn.send(build_request("POST", "/pieces", [("Transfer-Encoding", "chunked")], host="h"))
+        for piece in (b"4\r\nab", b"cd\r", b"\n3\r\nefg\r\n", b"0\r", b"\n\r\n"):
+            conn.send(piece)
+        response = conn.read_response()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.json()["body"], "abcdefg")
+
+    def test_body_followed_by_another_request_on_the_same_connection(self):
+        conn = self.connect(self.proxy)
+        for i in range(5):
+            body = b"request %d " % i * (i * 100 + 1)
+            echo = conn.request("POST", "/seq/%d" % i, body=body).json()
+            self.assertEqual((echo["uri"], echo["body"]), ("/seq/%d" % i, body.decode()))
+
+
+class ExpectContinueTest(harness.TestCase):
+    def setUp(self):
+        self.backend = self.start_backend()
+        self.proxy = self.start_proxy([self.backend])
+
+    def test_100_continue_before_the_body_is_sent(self):
+        conn = self.connect(self.proxy)
+        conn.send(build_request("POST", "/expect", [("Content-Length", "5"), ("Expect", "100-continue")], host="h"))
+        interim = conn.read_response()
+        self.assertEqual(interim.version, "HTTP/1.1")
+        self.assertEqual(interim.status, 100, interim)
+        self.assertTrue(conn.send(b"hello"))
+        response = conn.read_response()
+        self.assertEqual(response.status, 200, response)
+        echo = response.json()
+        self.assertEqual((echo["body_length"], echo["body"]), (5, "hello"))
+
+    def test_body_sent_without_waiting_for_100(self):
+        conn = self.connect(self.proxy)
+        request = build_request("POST", "/expect", [("Expect", "100-continue")], body=b"eager", host="h")
+        conn.send(request)
+        response, interim = conn.read_final_response()
+        self.assertIn([r.status for r in interim], ([], [100]))
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(response.json()["body"], "eager")
+        # The connection is still in sync: a second request gets its own response.
+        self.assertEqual(conn.request("GET", "/next").json()["uri"], "/next")
+
+
+class ResponseBodyTest(harness.TestCase):
+    def setUp(self):
+        self.backend = self.start_backend()
+        self.proxy = self.start_proxy([self.backend])
+
+    def download(self, target, length):
+        check = PatternCheck()
+        conn = self.connect(self.proxy, timeout=60)
+        response = conn.request("GET", target, sink=check)
+        self.assertEqual(response.status, 200, response)
+        self.assertTrue(response.complete, response)
+        self.assertEqual(check.length, length)
+        self.assertIsNone(check.first_mismatch, "wrong byte at body offset %s" % check.first_mismatch)
+        return response
+
+    def test_content_length_body(self):
+        response = self.download("/bytes/1024", 1024)
+        self.assertEqual(response.header("Content-Length"), "1024")
+
+    def test_empty_content_length_body(self):
+        response = self.download("/bytes/0", 0)
+        self.assertEqual(response.header("Content-Length"), "0")
+
+    def test_100_mib_download(self):
+        self.download("/bytes/%d" % BIG, BIG)
+
+    def test_chunked_response(self):
+        self.download("/chunked/100000", 100000)
+
+    def test_empty_chunked_response(self):
+        self.download("/chunked/0", 0)
+
+    def test_large_chunked_response(self):
+        self.download("/chunked/%d" % (20 * MiB), 20 * MiB)
+
+    def test_many_responses_on_one_connection(self):
+        conn = self.connect(self.proxy)
+        for n in (0, 1, 26, 27, 4096, 65536, 65537, 300000):
+            for kind in ("bytes", "chunked"):
+                response = conn.request("GET", "/%s/%d" % (kind, n))
+                self.assertEqual(response.status, 200)
+                self.assertEqual(response.body, harness.pattern(0, n), "%s/%d" % (kind, n))
+
+
+class ScriptedBodyTest(harness.TestCase):
+    """Exact bytes both ways, seen from a backend that records them."""
+
+    def test_binary_request_body_reaches_the_backend_exactly(self):
+        body = bytes(range(256)) * 16
+        backend = self.start_scripted_backend(harness.respond(b"HTTP/1.1 204 No Content\r\n\r\n", then="keep"))
+        proxy = self.start_proxy([backend])
+        response = http_request(proxy.port, "POST", "/bin", body=body)
+        self.assertEqual(response.status, 204)
+        self.assertEqual(len(backend.requests), 1)
+        self.assertEqual(backend.requests[0].body, body)
+
+    def test_binary_response_body_reaches_the_client_exactly(self):
+        body = bytes(range(256)) * 16
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % len(body)
+        backend = self.start_scripted_backend(harness.respond(head + body, then="keep"))
+        proxy = self.start_proxy([backend])
+        response = http_request(proxy.port, "GET", "/bin")
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.header("Content-Type"), "application/octet-stream")
+        self.assertEqual(response.body, body)
+
+    def test_close_delimited_response_body(self):
+        body = bytes(range(256)) * 100
+        backend = self.start_scripted_backend(harness.respond(b"HTTP/1.1 200 OK\r\n\r\n" + body, then="close"))
+        proxy = self.start_proxy([backend])
+        response = http_request(proxy.port, "GET", "/eof")
+        self.assertEqual(response.status, 200)
+        self.assertTrue(response.complete)
+        self.assertEqual(response.body, body)
+
+    def test_chunked_request_body_reaches_the_backend_decoded_or_intact(self):
+        backend = self.start_scripted_backend(harness.respond(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", then="keep"))
+        proxy = self.start_proxy([backend])
+        body = chunked_body([bytes(range(256)), b"\x00\r\n\x00"])
+        response = http_request(proxy.port, "POST", "/c", headers=[("Transfer-Encoding", "chunked")], body=body)
+        self.assertEqual((response.status, response.body), (200, b"ok"))
+        self.assertEqual(backend.requests[0].body, bytes(range(256)) + b"\x00\r\n\x00")
+
+
+if __name__ == "__main__":
+    import unittest
+
+    unittest.main()

@@ -1,0 +1,160 @@
+"""Persistent connections: pipelining, reuse of backend connections, HTTP/1.0 and closing."""
+
+import harness
+from harness import build_request, http_request
+
+
+class ClientKeepAliveTest(harness.TestCase):
+    def setUp(self):
+        self.backend = self.start_backend(id="ka")
+        self.proxy = self.start_proxy([self.backend])
+
+    def test_two_requests_on_one_connection(self):
+        conn = self.connect(self.proxy)
+        first = conn.request("GET", "/one")
+        self.assertEqual((first.status, first.json()["uri"]), (200, "/one"))
+        self.assertNotIn("close", first.connection_tokens())
+        second = conn.request("GET", "/two")
+        self.assertEqual((second.status, second.json()["uri"]), (200, "/two"))
+        self.assertFalse(conn.readable_within(0.2), "unexpected bytes or close after the responses")
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        conn = self.connect(self.proxy)
+        conn.send(
+            build_request("GET", "/p1", host="h")
+            + build_request("POST", "/p2", body=b"second", host="h")
+            + build_request("GET", "/p3", host="h")
+        )
+        uris = []
+        for _ in range(3):
+            response = conn.read_response()
+            self.assertEqual(response.status, 200)
+            uris.append(response.json()["uri"])
+        self.assertEqual(uris, ["/p1", "/p2", "/p3"])
+
+    def test_many_pipelined_requests_with_mixed_bodies(self):
+        conn = self.connect(self.proxy)
+        requests = b""
+        expected = []
+        for i in range(20):
+            if i % 3 == 0:
+                requests += build_request("GET", "/bytes/%d" % (i * 100), host="h")
+                expected.append(("bytes", i * 100))
+            elif i % 3 == 1:
+                requests += build_request("POST", "/post/%d" % i, body=b"x" * i, host="h")
+                expected.append(("post", i))
+            else:
+                requests += build_request("GET", "/chunked/%d" % (i * 50), host="h")
+                expected.append(("chunked", i * 50))
+        conn.send(requests)
+        for kind, n in expected:
+            response = conn.read_response()
+            self.assertEqual(response.status, 200, (kind, n))
+            if kind == "post":
+                echo = response.json()
+                self.assertEqual((echo["uri"], echo["body_length"]), ("/post/%d" % n, n))
+            else:
+                self.assertEqual(response.body, harness.pattern(0, n), (kind, n))
+
+    def test_pipelined_requests_split_across_sends(self):
+        conn = self.connect(self.proxy)
+        data = build_request("GET", "/s1", host="h") + build_request("GET", "/s2", host="h")
+        cut = len(data) // 2 + 3
+        conn.send(data[:cut])
+        conn.send(data[cut:])
+        self.assertEqual(conn.read_response().json()["uri"], "/s1")
+        self.assertEqual(conn.read_response().json()["uri"], "/s2")
+
+    def test_client_connection_close_is_honoured(self):
+        conn = self.connect(self.proxy)
+        response = conn.request("GET", "/bye", headers=[("Connection", "close")])
+        self.assertEqual(response.status, 200)
+        self.assertIn("close", response.connection_tokens())
+        self.assertClosedWithin(conn, 10)
+        self.assertEqual(conn.pending(), b"")
+
+    def test_http10_without_keep_alive_is_closed_after_the_response(self):
+        conn = self.connect(self.proxy)
+        conn.send(b"GET /old HTTP/1.0\r\n\r\n")
+        response = conn.read_response()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.json()["uri"], "/old")
+        self.assertClosedWithin(conn, 10)
+        self.assertEqual(conn.pending(), b"")
+
+    def test_http10_client_never_gets_a_chunked_response(self):
+        # RFC 9112 section 7.1: a chunked body must not be sent to an HTTP/1.0 recipient.
+        conn = self.connect(self.proxy)
+        conn.send(b"GET /chunked/5000 HTTP/1.0\r\nHost: h\r\n\r\n")
+        response = conn.read_response()
+        self.assertEqual(response.status, 200)
+        self.assertFalse(response.chunked, response.headers)
+        self.assertTrue(response.complete)
+        self.assertEqual(response.body, harness.pattern(0, 5000))
+        self.assertClosedWithin(conn, 10)
+
+
+class BackendReuseTest(harness.TestCase):
+    def test_backend_connections_are_reused(self):
+        backend = self.start_backend()
+        proxy = self.start_proxy([backend])
+        probe = self.stats_probe(backend)
+        for c in range(4):
+            conn = self.connect(proxy)
+            for i in range(50):
+                response = conn.request("GET", "/reuse/%d/%d" % (c, i))
+                self.assertEqual(response.status, 200)
+            conn.close()
+        seen = probe.delta()
+        self.assertEqual(seen["requests"], 200)
+        self.assertLessEqual(seen["connections"], 10, "fulcrum opened %d backend connections for 200 requests" % seen["connections"])
+
+    def test_new_client_connections_reuse_backend_connections(self):
+        backend = self.start_backend()
+        proxy = self.start_proxy([backend])
+        probe = self.stats_probe(backend)
+        for i in range(50):
+            self.assertEqual(http_request(proxy.port, "GET", "/fresh/%d" % i).status, 200)
+        seen = probe.delta()
+        self.assertEqual(seen["requests"], 50)
+        self.assertLessEqual(seen["connections"], 10)
+
+    def test_backend_closing_its_connection_does_not_break_later_requests(self):
+        backend = self.start_backend(id="closer")
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        response = conn.request("GET", "/close")
+        self.assertEqual(response.status, 200)
+        self.assertTrue(response.complete)
+        self.assertEqual(response.json()["uri"], "/close")
+        for i in range(5):
+            if "close" in response.connection_tokens():  # the proxy may close the client side too
+                conn = self.connect(proxy)
+            response = conn.request("GET", "/after/%d" % i)
+            self.assertEqual((response.status, response.json()["uri"]), (200, "/after/%d" % i))
+
+    def test_closed_pooled_connections_are_not_reused(self):
+        # Each response says "Connection: close" and the backend closes: a proxy that puts such
+        # a connection back in its pool would send the next request into a dead socket.
+        def handler(conn):
+            request = conn.next_request()
+            if request is not None:
+                body = request.target.encode()
+                conn.send(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+        backend = self.start_scripted_backend(handler)
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        response = None
+        for i in range(10):
+            if response is not None and "close" in response.connection_tokens():
+                conn = self.connect(proxy)
+            response = conn.request("GET", "/c/%d" % i)
+            self.assertEqual((response.status, response.body), (200, b"/c/%d" % i))
+        self.assertEqual(backend.connections, 10)
+
+
+if __name__ == "__main__":
+    import unittest
+
+    unittest.main()

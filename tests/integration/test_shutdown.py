@@ -1,0 +1,152 @@
+"""Graceful shutdown on SIGTERM: requests in flight finish, new connections are refused, exit 0."""
+
+import signal
+import socket
+import threading
+import time
+
+import harness
+from harness import build_request
+
+
+def slow_backend_handler(delay, released=None):
+    """A ScriptedBackend handler that answers each request after delay seconds (or when the
+    released event is set), so that a test knows exactly when a request is in flight."""
+
+    def handler(conn):
+        while True:
+            request = conn.next_request()
+            if request is None:
+                return
+            if released is not None:
+                released.wait(delay)
+            else:
+                time.sleep(delay)
+            body = request.target.encode()
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    return handler
+
+
+def refuses_connections(port):
+    try:
+        socket.create_connection((harness.HOST, port), timeout=2).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+class ShutdownTest(harness.TestCase):
+    def test_idle_proxy_exits_0_quickly(self):
+        proxy = self.start_proxy([self.start_backend()])
+        self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
+        started = time.monotonic()
+        proxy.send_signal(signal.SIGTERM)
+        self.assertEqual(proxy.wait(10), 0, proxy.output())
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_request_in_flight_completes(self):
+        backend = self.start_scripted_backend(slow_backend_handler(1.5))
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        conn.send(build_request("GET", "/delay/1500", host="h"))
+        self.assertTrue(backend.wait_for_requests(1), "the request never reached the backend")
+        proxy.send_signal(signal.SIGTERM)
+        response = conn.read_response()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.body, b"/delay/1500")
+        self.assertEqual(proxy.wait(10), 0, proxy.output())
+
+    def test_request_in_flight_to_fulcrum_backend_completes(self):
+        backend = self.start_backend()
+        proxy = self.start_proxy([backend])
+        probe = self.stats_probe(backend)
+        conn = self.connect(proxy)
+        conn.send(build_request("GET", "/delay/1500", host="h"))
+        # The backend counts a connection when fulcrum connects for this request.
+        self.assertTrue(harness.wait_until(lambda: probe.delta()["connections"] >= 1, timeout=10))
+        self.assertFalse(conn.readable_within(0), "answered before the delay was over")
+        proxy.send_signal(signal.SIGTERM)
+        response = conn.read_response()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.json()["uri"], "/delay/1500")
+        self.assertEqual(proxy.wait(10), 0, proxy.output())
+
+    def test_new_connections_are_refused_while_draining(self):
+        released = threading.Event()
+        self.addCleanup(released.set)
+        backend = self.start_scripted_backend(slow_backend_handler(30, released))
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        conn.send(build_request("GET", "/held", host="h"))
+        self.assertTrue(backend.wait_for_requests(1))
+        proxy.send_signal(signal.SIGTERM)
+        self.assertTrue(harness.wait_until(lambda: refuses_connections(proxy.port), timeout=10), "still accepting after SIGTERM")
+        self.assertTrue(proxy.running(), "exited with a request in flight")
+        released.set()
+        response = conn.read_response()
+        self.assertEqual((response.status, response.body), (200, b"/held"))
+        self.assertEqual(proxy.wait(10), 0, proxy.output())
+
+    # Closing an idle keep-alive connection at once would fail a client that sends on it at that
+    # moment: while draining it stays open, its next request is answered with Connection: close,
+    # and only the end of the drain timeout closes a connection that stays silent.
+    def test_idle_keep_alive_connection_is_served_during_drain(self):
+        proxy = self.start_proxy([self.start_backend()], ["--drain-timeout", "30s"])
+        conn = self.connect(proxy)
+        self.assertEqual(conn.request("GET", "/").status, 200)
+        proxy.send_signal(signal.SIGTERM)
+        self.assertTrue(harness.wait_until(lambda: refuses_connections(proxy.port), timeout=10), "still accepting after SIGTERM")
+        response = conn.request("GET", "/again")
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.json()["uri"], "/again")
+        self.assertIn("close", response.connection_tokens())
+        self.assertClosedWithin(conn, 5)
+        self.assertEqual(proxy.wait(10), 0, proxy.output())
+
+    def test_silent_keep_alive_connection_is_closed_when_the_drain_timeout_ends(self):
+        proxy = self.start_proxy([self.start_backend()], ["--drain-timeout", "2s"])
+        conn = self.connect(proxy)
+        self.assertEqual(conn.request("GET", "/").status, 200)
+        started = time.monotonic()
+        proxy.send_signal(signal.SIGTERM)
+        self.assertEqual(proxy.wait(15), 0, proxy.output())
+        # Not before the drain timeout: the connection was kept for a late request.
+        self.assertGreaterEqual(time.monotonic() - started, 1.5)
+        self.assertClosedWithin(conn, 5)
+        self.assertEqual(conn.pending(), b"")
+
+    def test_response_during_drain_closes_the_connection(self):
+        backend = self.start_scripted_backend(slow_backend_handler(1.0))
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        conn.send(build_request("GET", "/last", host="h"))
+        self.assertTrue(backend.wait_for_requests(1))
+        proxy.send_signal(signal.SIGTERM)
+        response = conn.read_response()
+        self.assertEqual((response.status, response.body), (200, b"/last"))
+        self.assertIn("close", response.connection_tokens(), "a keep-alive response from a proxy that is going away")
+        self.assertClosedWithin(conn, 10)
+        self.assertEqual(proxy.wait(10), 0, proxy.output())
+
+    def test_drain_timeout_bounds_the_wait(self):
+        released = threading.Event()
+        self.addCleanup(released.set)
+        backend = self.start_scripted_backend(slow_backend_handler(60, released))
+        proxy = self.start_proxy([backend], ["--drain-timeout", "1s"])
+        conn = self.connect(proxy)
+        conn.send(build_request("GET", "/stuck", host="h"))
+        self.assertTrue(backend.wait_for_requests(1))
+        started = time.monotonic()
+        proxy.send_signal(signal.SIGTERM)
+        status = proxy.wait(15)
+        self.assertIsNotNone(status, "still running 15 s after SIGTERM with --drain-timeout 1s")
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertGreaterEqual(status, 0, "killed by a signal")
+        self.assertClosedWithin(conn, 5)
+
+
+if __name__ == "__main__":
+    import unittest
+
+    unittest.main()

@@ -1,0 +1,132 @@
+"""Timeouts as a client sees them: slow or idle clients are closed, a silent backend gives 504.
+Bounds are wide: only "within a few seconds", never "exactly"."""
+
+import time
+
+import harness
+from harness import http_request
+
+
+class ClientTimeoutTest(harness.TestCase):
+    def setUp(self):
+        self.backend = self.start_backend()
+
+    def test_head_dribbled_and_never_finished_is_closed(self):
+        proxy = self.start_proxy([self.backend], ["--client-header-timeout", "1s"])
+        probe = self.stats_probe(self.backend)
+        conn = self.connect(proxy)
+        started = time.monotonic()
+        conn.send(b"GET / HTTP/1.1\r\nHost: h\r\n")
+        closed = False
+        i = 0
+        while time.monotonic() - started < 10:
+            # A line every 100 ms: each read makes progress, only the whole head is late.
+            if conn.readable_within(0.1):
+                closed = conn.closed_within(5)
+                break
+            if not conn.send(b"X-Slow-%d: %s\r\n" % (i, b"z" * 10)):
+                closed = True
+                break
+            i += 1
+        elapsed = time.monotonic() - started
+        self.assertTrue(closed, "still open after %.1fs of dribbling" % elapsed)
+        self.assertLess(elapsed, 8)
+        data = conn.pending()
+        if data:  # a 408 is allowed before the close, nothing else
+            self.assertTrue(data.startswith(b"HTTP/1.1 408 "), data[:100])
+        self.assertEqual(probe.delta()["requests"], 0)
+
+    def test_silent_connection_is_closed(self):
+        proxy = self.start_proxy([self.backend], ["--client-header-timeout", "1s", "--client-idle-timeout", "1s"])
+        conn = self.connect(proxy)
+        started = time.monotonic()
+        self.assertClosedWithin(conn, 10)
+        self.assertLess(time.monotonic() - started, 8)
+        data = conn.pending()
+        if data:
+            self.assertTrue(data.startswith(b"HTTP/1.1 408 "), data[:100])
+
+    def test_idle_keep_alive_connection_is_closed(self):
+        proxy = self.start_proxy([self.backend], ["--client-idle-timeout", "1s"])
+        conn = self.connect(proxy)
+        self.assertEqual(conn.request("GET", "/").status, 200)
+        idle_since = time.monotonic()
+        self.assertClosedWithin(conn, 10)
+        elapsed = time.monotonic() - idle_since
+        self.assertGreater(elapsed, 0.5, "closed long before the idle timeout")
+        self.assertLess(elapsed, 8)
+        self.assertEqual(conn.pending(), b"", "bytes sent on an idle connection")
+
+    def test_keep_alive_connection_within_the_idle_timeout_stays_usable(self):
+        proxy = self.start_proxy([self.backend], ["--client-idle-timeout", "30s"])
+        conn = self.connect(proxy)
+        self.assertEqual(conn.request("GET", "/1").status, 200)
+        self.assertFalse(conn.readable_within(1.5), "closed or sent bytes while idle")
+        self.assertEqual(conn.request("GET", "/2").json()["uri"], "/2")
+
+    def test_requests_complete_despite_a_short_header_timeout(self):
+        # The header timeout covers one request head, not the life of a keep-alive connection.
+        proxy = self.start_proxy([self.backend], ["--client-header-timeout", "1s"])
+        conn = self.connect(proxy)
+        started = time.monotonic()
+        i = 0
+        while time.monotonic() - started < 2.5:
+            self.assertEqual(conn.request("GET", "/r/%d" % i).status, 200)
+            i += 1
+        self.assertGreater(i, 1)
+
+
+class BackendTimeoutTest(harness.TestCase):
+    def setUp(self):
+        self.backend = self.start_backend()
+        self.proxy = self.start_proxy([self.backend], ["--backend-timeout", "1s"])
+
+    def test_hanging_backend_gives_504(self):
+        conn = self.connect(self.proxy)
+        started = time.monotonic()
+        response = conn.request("GET", "/hang")
+        elapsed = time.monotonic() - started
+        self.assertErrorResponse(response, 504)
+        self.assertGreater(elapsed, 0.5)
+        self.assertLess(elapsed, 8)
+        self.assertClosedWithin(conn, 10)
+
+    def test_backend_timeout_does_not_fire_early(self):
+        conn = self.connect(self.proxy)
+        self.assertEqual(conn.request("GET", "/warm").status, 200)  # leaves a pooled connection
+        self.assertFalse(conn.readable_within(1.5))  # then fulcrum is idle for a while
+        started = time.monotonic()
+        response = conn.request("GET", "/hang")
+        self.assertEqual(response.status, 504)
+        # Measured from before the request was sent, so never shorter than the timeout itself.
+        self.assertGreaterEqual(time.monotonic() - started, 1.0)
+
+    def test_slow_backend_within_the_timeout_is_answered(self):
+        response = http_request(self.proxy.port, "GET", "/delay/300")
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.json()["uri"], "/delay/300")
+
+    def test_backend_timeout_counts_from_the_request_after_idle_time(self):
+        def answer_after_half_a_second(conn):
+            while conn.next_request() is not None:
+                time.sleep(0.5)
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
+
+        slow = self.start_scripted_backend(answer_after_half_a_second)
+        proxy = self.start_proxy([slow], ["--backend-timeout", "1s"])
+        conn = self.connect(proxy)
+        self.assertEqual(conn.request("GET", "/warm").status, 200)  # leaves a pooled connection
+        self.assertFalse(conn.readable_within(2.0))  # then fulcrum is idle for longer than the timeout
+        started = time.monotonic()
+        response = conn.request("GET", "/slow")
+        self.assertEqual((response.status, response.body), (200, b"slow"), "after %.3fs" % (time.monotonic() - started))
+
+    def test_later_requests_are_served_after_a_504(self):
+        self.assertEqual(http_request(self.proxy.port, "GET", "/hang").status, 504)
+        self.assertEqual(http_request(self.proxy.port, "GET", "/fine").json()["uri"], "/fine")
+
+
+if __name__ == "__main__":
+    import unittest
+
+    unittest.main()
