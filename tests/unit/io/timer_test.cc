@@ -10,7 +10,6 @@ namespace {
 
 TEST(TimerHeap, FiresDueTimersInOrderAndSkipsDisarmed) {
   TimerHeap heap;
-  std::vector<int> fired;
   std::vector<Timer> timers(200);
   std::vector<int> ids(200);
   std::mt19937 rng(7);

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/task.h"
+
 namespace fulcrum::upstream {
 namespace {
 
