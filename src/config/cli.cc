@@ -47,21 +47,30 @@ int parse_command_line(int argc, char** argv, Config* config) {
   CLI::App app("fulcrum: an HTTP/1.1 load balancer and reverse proxy", "fulcrum");
   app.set_version_flag("-V,--version", "fulcrum " FULCRUM_VERSION);
   app.get_formatter()->column_width(38);
+  // As with most Unix tools, a flag given twice takes its last value (so a wrapper script can
+  // override what it was handed); only --backend accumulates.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   std::vector<std::string> backends;
-  std::string mode = "sp";
+  std::string mode = "mp";
   std::string log_level = "info";
   std::string io = "auto";
-  app.add_option("-b,--backend", backends, "Backend HOST:PORT (repeatable)")->type_name("HOST:PORT");
+  app.add_option("-b,--backend", backends, "Backend HOST:PORT (repeatable)")
+      ->type_name("HOST:PORT")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("-p,--port", config->port, "Port to listen on")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
   app.add_option("--host", config->listen_host, "Address to listen on")->capture_default_str();
   app.add_option("-w,--workers", config->workers, "Workers (0: one per CPU)")
       ->capture_default_str();
-  app.add_option("--mode", mode, "Process model: sp (single process)")
+  app.add_option("--mode", mode,
+                 "Process model: mp (master and worker processes), mt (threads), sp (one loop)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sp", "mp", "mt"}));
+  bool no_affinity = false;
+  app.add_flag("--no-affinity", no_affinity, "Do not pin workers to CPUs");
+  app.add_option("--pid-file", config->pid_file, "Write the master's pid to this file");
   app.add_option("-s,--strategy", config->strategy, "Balancing strategy")
       ->capture_default_str()
       ->check(CLI::IsMember({"round_robin"}));
@@ -101,7 +110,10 @@ int parse_command_line(int argc, char** argv, Config* config) {
     std::cerr << "fulcrum: " << message << " (see --help)\n";
     return 2;
   };
-  if (mode != "sp") return fail("--mode " + mode + " is not available yet; use --mode sp");
+  config->mode = mode == "sp"   ? Mode::kSingleProcess
+                 : mode == "mt" ? Mode::kMultiThread
+                                : Mode::kMultiProcess;
+  config->pin_workers = !no_affinity;
   if (!config->config_file.empty()) return fail("--config is not available yet");
   if (backends.empty()) return fail("at least one --backend HOST:PORT is required");
   config->log_level = log_level == "debug"  ? base::LogLevel::kDebug

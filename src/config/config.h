@@ -1,9 +1,14 @@
 #pragma once
-// The one configuration model. The command line fills it today; the YAML file and reloads will
-// fill the same structure. Workers hold it immutable once loaded.
+// The one configuration model. The command line and the configuration file (config/file.h) fill
+// the same structure; a reload builds a new one. Workers hold it immutable once loaded.
+//
+// A file may define several pools and routes; the fields from before pools existed (backends,
+// strategy) describe the default pool, so that code that knows a single pool keeps working.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/log.h"
@@ -19,6 +24,14 @@ struct BackendConfig {
   std::string host;  // as written, for logs
   uint16_t port = 0;
   net::Address address;  // resolved at load
+  uint32_t weight = 1;   // 1-1000; used by every strategy except round_robin
+};
+
+// An address to accept clients on.
+struct ListenConfig {
+  std::string host;  // as written
+  uint16_t port = 0;
+  net::Address address;  // resolved at load
 };
 
 struct Timeouts {
@@ -32,19 +45,122 @@ struct Timeouts {
 
 enum class Mode { kSingleProcess, kMultiProcess, kMultiThread };
 
+enum class Strategy { kRoundRobin, kWeighted, kRandom, kLeastConn, kPowerOfTwo, kHash };
+
+// The names used in the file and on the command line.
+constexpr std::string_view strategy_name(Strategy s) {
+  switch (s) {
+    case Strategy::kRoundRobin: return "round_robin";
+    case Strategy::kWeighted: return "weighted";
+    case Strategy::kRandom: return "random";
+    case Strategy::kLeastConn: return "least_conn";
+    case Strategy::kPowerOfTwo: return "p2c";
+    case Strategy::kHash: return "hash";
+  }
+  return "round_robin";
+}
+
+// What the hash strategy hashes: the client's IP, the request path, or a header or cookie value.
+struct HashKey {
+  enum class Source { kClientIp, kPath, kHeader, kCookie };
+  Source source = Source::kClientIp;
+  std::string name;  // the header or cookie name; empty for kClientIp and kPath
+};
+
+// An inclusive range of response statuses; a single status is first == last.
+struct StatusRange {
+  uint16_t first = 200;
+  uint16_t last = 399;
+  bool contains(unsigned status) const { return status >= first && status <= last; }
+};
+
+// Active health checks: a GET of `path` on each backend every `interval`.
+struct HealthCheck {
+  bool enabled = false;  // true once the pool has a health section, unless it says otherwise
+  uint32_t unhealthy_threshold = 3;  // consecutive failed probes that take a backend down
+  uint32_t healthy_threshold = 2;    // consecutive good probes that bring it back
+  std::chrono::milliseconds interval{5'000};
+  std::chrono::milliseconds timeout{2'000};  // per probe; never more than interval
+  std::string path = "/";
+  std::vector<StatusRange> expected_status{StatusRange{200, 399}};  // a probe's good statuses
+  // Statuses of real responses that count as a backend failure (passive checks); none by default.
+  std::vector<StatusRange> failure_statuses;
+};
+
+struct PoolTimeouts {
+  milliseconds connect{3'000};
+  milliseconds backend{30'000};
+  milliseconds pool_idle{30'000};
+};
+
+struct PoolConfig {
+  std::string name;
+  std::vector<BackendConfig> backends;  // never empty
+  Strategy strategy = Strategy::kWeighted;
+  HashKey hash_key;  // meaningful with Strategy::kHash
+  HealthCheck health;
+  uint32_t retries = 1;          // further backends tried when one cannot be reached
+  milliseconds slow_start{0};    // a recovered backend's weight ramps up over this; 0: at once
+  PoolTimeouts timeouts;         // the top-level timeouts unless the pool sets its own
+  uint32_t pool_size = 64;       // idle connections kept per backend and loop
+};
+
+// One header edit; `value` is empty for removals.
+struct HeaderEdit {
+  std::string name;
+  std::string value;
+};
+
+struct HeaderEdits {
+  std::vector<HeaderEdit> add;  // appended, even if the message has the field already
+  std::vector<HeaderEdit> set;  // replaces every field of that name
+  std::vector<std::string> remove;
+  bool empty() const { return add.empty() && set.empty() && remove.empty(); }
+};
+
+struct HeaderRules {
+  HeaderEdits request;   // applied to the request sent to the backend
+  HeaderEdits response;  // applied to the response sent to the client
+  bool request_id = false;  // add X-Request-ID to requests that come without one
+  bool forwarded = true;    // add X-Forwarded-For, -Proto and -Host
+};
+
+// A request matches a route when every condition the route sets holds; routes are tried in order.
+struct RouteConfig {
+  std::string host;            // lower-case; empty: any host
+  bool host_wildcard = false;  // host came as "*.<host>": any name ending in ".<host>"
+  std::string path_prefix;     // empty: any path
+  std::vector<std::string> methods;  // empty: any method
+  std::string header_name;     // empty: no header condition
+  std::string header_value;    // the exact value header_name must have
+  std::string pool;
+  size_t pool_index = 0;  // into Config::pools
+  HeaderRules headers;    // the top-level headers unless the route sets its own
+};
+
 struct Config {
-  std::string listen_host = "0.0.0.0";
+  std::string listen_host = "0.0.0.0";  // listeners[0], for code that listens once
   uint16_t port = 8080;
-  std::vector<BackendConfig> backends;
-  Mode mode = Mode::kSingleProcess;
+  std::vector<BackendConfig> backends;  // the default pool's backends
+  Mode mode = Mode::kMultiProcess;
   unsigned workers = 0;  // 0: one per CPU
-  std::string strategy = "round_robin";
+  bool pin_workers = true;  // each worker on its own CPU
+  std::string pid_file;
+  std::string strategy = "round_robin";  // the default pool's strategy, by name
   std::string config_file;
   base::LogLevel log_level = base::LogLevel::kInfo;
   io::Backend io = io::Backend::kAuto;
   Timeouts timeouts;
   http::Limits limits;
-  uint32_t pool_size = 64;  // idle connections kept per backend and loop
+  uint32_t pool_size = 64;  // idle connections kept per backend and loop; pools' default
+
+  // Filled by the configuration file; the command line leaves them empty.
+  std::vector<ListenConfig> listeners;
+  std::vector<PoolConfig> pools;
+  std::vector<RouteConfig> routes;
+  std::string default_pool;       // where requests that match no route go
+  size_t default_pool_index = 0;  // into pools
+  HeaderRules headers;            // for requests that match no route, and routes without their own
 };
 
 }  // namespace fulcrum::config

@@ -104,6 +104,9 @@ void EpollLoop::cancel(Op& op) {
 
 void EpollLoop::close(int fd) {
   FdState& s = state(fd);
+  // A descriptor shared with another process (a listening socket inherited from the master)
+  // stays registered after close() as long as the other copy lives: unregister it explicitly.
+  if (s.registered) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
   s.generation++;
   s.registered = false;
   s.reader = s.writer = nullptr;

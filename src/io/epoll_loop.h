@@ -20,10 +20,10 @@ class EpollLoop final : public Loop {
 
   std::string_view name() const override { return "epoll"; }
   void close(int fd) override;
+  void cancel(Op& op) override;
 
  protected:
   bool start(Op& op) override;
-  void cancel(Op& op) override;
   void wait(Duration timeout) override;
 
  private:

@@ -106,6 +106,9 @@ class Loop {
 
   // Closes a socket on which no operation is pending.
   virtual void close(int fd) = 0;
+  // Makes a pending op complete soon, with -ECANCELED unless it finished first. Only for an op
+  // known to be pending: its address may belong to another op once it has completed.
+  virtual void cancel(Op& op) = 0;
 
   // Time as of the last wake-up: cheap, and what deadlines are computed from.
   TimePoint now() const { return now_; }
@@ -122,8 +125,6 @@ class Loop {
   // through complete(), false if it completed at once with op.result set (a partial send
   // included: the loop, not the backend, continues sends).
   virtual bool start(Op& op) = 0;
-  // Makes a started op complete soon, with -ECANCELED unless it finished first.
-  virtual void cancel(Op& op) = 0;
   // Waits up to timeout (negative: no limit) for completions, calls refresh_now() as soon as
   // the wait returns, then delivers them via complete().
   virtual void wait(Duration timeout) = 0;

@@ -19,10 +19,10 @@ class UringLoop final : public Loop {
 
   std::string_view name() const override { return "io_uring"; }
   void close(int fd) override;
+  void cancel(Op& op) override;
 
  protected:
   bool start(Op& op) override;
-  void cancel(Op& op) override;
   void wait(Duration timeout) override;
 
  private:

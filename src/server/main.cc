@@ -1,4 +1,5 @@
-// fulcrum: parse the command line, listen, and run one worker in this process (--mode sp).
+// fulcrum: read the command line, then run the chosen process model.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -6,31 +7,57 @@
 
 #include "base/log.h"
 #include "config/cli.h"
-#include "io/loop.h"
 #include "net/socket.h"
-#include "server/signals.h"
-#include "server/worker.h"
+#include "server/master.h"
+#include "server/threads.h"
+#include "server/worker_main.h"
 
 using namespace fulcrum;
 
 namespace {
 
-struct SignalTarget {
-  io::Loop* loop;
-  server::Worker* worker;
-  int received = 0;
-};
-
-void on_signal(void* arg, int signo) {
-  auto* t = static_cast<SignalTarget*>(arg);
-  if (signo == SIGQUIT || ++t->received > 1) {
-    LOG_INFO("signal %d: stopping now", signo);
-    t->loop->stop();
-    return;
+// One process, one loop.
+int run_single(const config::Config& config) {
+  std::string error;
+  net::Address address;
+  if (!net::resolve(config.listen_host, config.port, &address, &error)) {
+    LOG_ERROR("--host: %s", error.c_str());
+    return 2;
   }
-  LOG_INFO("signal %d: stopping gracefully", signo);
-  t->worker->drain();
+  // SIGHUP is read (and ignored) too: its default action would end the process.
+  int signal_fd = server::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP});
+  int listen_fd = net::listen_on(address, 4096, &error);
+  if (listen_fd < 0) {
+    std::fprintf(stderr, "fulcrum: cannot listen on %s\n", error.c_str());
+    return 1;
+  }
+  LOG_INFO("fulcrum %s listening on %s (%zu backends)", FULCRUM_VERSION,
+           address.to_string().c_str(), config.backends.size());
+  int rc = server::run_worker(config, listen_fd, signal_fd, server::Control::kSignals);
+  LOG_INFO("stopped");
+  return rc;
 }
+
+// Written at start, removed at exit.
+class PidFile {
+ public:
+  explicit PidFile(std::string path) : path_(std::move(path)) {}
+  ~PidFile() {
+    if (written_) ::unlink(path_.c_str());
+  }
+  bool write() {
+    if (path_.empty()) return true;
+    FILE* f = std::fopen(path_.c_str(), "w");
+    if (!f) return false;
+    std::fprintf(f, "%d\n", static_cast<int>(getpid()));
+    written_ = std::fclose(f) == 0;
+    return written_;
+  }
+
+ private:
+  std::string path_;
+  bool written_ = false;
+};
 
 }  // namespace
 
@@ -39,33 +66,19 @@ int main(int argc, char** argv) {
   if (int rc = config::parse_command_line(argc, argv, &config); rc >= 0) return rc;
   base::set_log_level(config.log_level);
   std::signal(SIGPIPE, SIG_IGN);
-
-  std::string error;
-  net::Address listen_addr;
-  if (!net::resolve(config.listen_host, config.port, &listen_addr, &error)) {
-    std::fprintf(stderr, "fulcrum: --host: %s\n", error.c_str());
-    return 2;
-  }
-  int signal_fd = server::block_signals({SIGINT, SIGTERM, SIGQUIT});
-  auto loop = io::Loop::create(config.io, &error);
-  if (!loop) {
-    std::fprintf(stderr, "fulcrum: cannot set up the event loop: %s\n", error.c_str());
+  PidFile pid_file(config.pid_file);
+  if (!pid_file.write()) {
+    std::fprintf(stderr, "fulcrum: --pid-file: cannot write %s\n", config.pid_file.c_str());
     return 1;
   }
-  int listen_fd = net::listen_on(listen_addr, 4096, &error);
-  if (listen_fd < 0) {
-    std::fprintf(stderr, "fulcrum: cannot listen on %s\n", error.c_str());
-    return 1;
+  switch (config.mode) {
+    case config::Mode::kSingleProcess:
+      return run_single(config);
+    case config::Mode::kMultiThread:
+      return server::run_threads(
+          config, server::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP}));
+    case config::Mode::kMultiProcess:
+      return server::Master(argc, argv, config).run();
   }
-
-  server::Worker worker(*loop, config, listen_fd);
-  SignalTarget target{loop.get(), &worker};
-  base::spawn(server::dispatch_signals(*loop, signal_fd, &on_signal, &target));
-  worker.start();
-  LOG_INFO("fulcrum %s listening on %s (%s, %zu backends)", FULCRUM_VERSION,
-           listen_addr.to_string().c_str(), std::string(loop->name()).c_str(),
-           config.backends.size());
-  loop->run();
-  LOG_INFO("stopped");
-  return 0;
+  return 1;
 }

@@ -1,7 +1,5 @@
 #include "server/worker.h"
 
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -41,7 +39,10 @@ void Worker::start() {
 
 base::Task<void> Worker::accept_loop() {
   while (accepting_) {
-    int fd = co_await loop_.accept(listen_fd_);
+    io::OpAwaiter accept = loop_.accept(listen_fd_);
+    pending_accept_ = &accept.op();
+    int fd = co_await accept;
+    pending_accept_ = nullptr;
     if (fd >= 0) {
       net::set_nodelay(fd);
       base::spawn(proxy::ClientSession::serve(ctx_, fd));
@@ -65,8 +66,9 @@ void Worker::drain() {
            static_cast<long long>(ctx_.config.timeouts.drain.count()));
   ctx_.draining = true;
   accepting_ = false;
-  // Wakes the pending accept (it completes with EINVAL); the socket is closed by accept_loop.
-  ::shutdown(listen_fd_, SHUT_RD);
+  // The socket is closed by accept_loop once its accept is over. Not shut down: in
+  // multi-process mode it is shared with the master and the next worker of this slot.
+  if (pending_accept_) loop_.cancel(*pending_accept_);
   loop_.timers().arm(drain_timer_, loop_.now() + ctx_.config.timeouts.drain);
 }
 

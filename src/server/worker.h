@@ -12,7 +12,9 @@ namespace fulcrum::server {
 
 class Worker {
  public:
-  // listen_fd: a listening socket the worker accepts on (it closes it when draining).
+  // listen_fd: a listening socket the worker accepts on; the worker owns this descriptor and
+  // closes it when draining (in multi-process mode the master keeps its own copy, so that
+  // connections waiting in the queue survive the worker).
   Worker(io::Loop& loop, const config::Config& config, int listen_fd);
   ~Worker();
 
@@ -30,6 +32,7 @@ class Worker {
   proxy::ProxyContext ctx_;
   int listen_fd_;
   bool accepting_ = false;
+  io::Op* pending_accept_ = nullptr;  // set while accept_loop waits in accept
   io::Timer drain_timer_;
 };
 

@@ -1,6 +1,7 @@
 """Where the binaries are, which I/O backend is under test, and the deadlines every test uses.
 
-Set by ctest (tests/CMakeLists.txt): FULCRUM_BIN, FULCRUM_BACKEND_BIN, FULCRUM_IO (uring or epoll).
+Set by ctest (tests/CMakeLists.txt): FULCRUM_BIN, FULCRUM_BACKEND_BIN, FULCRUM_IO (uring or epoll),
+FULCRUM_MODE (sp, mt or mp).
 When FULCRUM_IO=uring and the kernel refuses io_uring, importing this module exits with 77, which
 ctest reports as skipped (DESIGN principle 7: skip with a reason, never pass silently).
 """
@@ -13,6 +14,9 @@ _REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FULCRUM_BIN = os.environ.get("FULCRUM_BIN", os.path.join(_REPO, "build", "fulcrum"))
 BACKEND_BIN = os.environ.get("FULCRUM_BACKEND_BIN", os.path.join(_REPO, "build", "fulcrum-backend"))
 IO = os.environ.get("FULCRUM_IO", "epoll")
+# The process model every Proxy runs in (sp, mt or mp); mt and mp run one worker so that the
+# scenarios that count per worker (round-robin order, failures before a backend is down) hold.
+MODE = os.environ.get("FULCRUM_MODE", "sp")
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 20.0  # a process must listen within this (busy machine, maybe sanitizers)

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from environment import BACKEND_BIN, FULCRUM_BIN, HOST, IO, START_TIMEOUT, STOP_TIMEOUT
+from environment import BACKEND_BIN, FULCRUM_BIN, HOST, IO, MODE, START_TIMEOUT, STOP_TIMEOUT
 
 
 def free_port():
@@ -202,7 +202,7 @@ def backend_address(backend):
 
 
 class Proxy(ServerProcess):
-    """fulcrum in single-process mode in front of the given backends."""
+    """fulcrum in the process model under test (environment.MODE) in front of the given backends."""
 
     name = "fulcrum"
 
@@ -213,7 +213,11 @@ class Proxy(ServerProcess):
         self._start()
 
     def _command(self, port):
-        args = [FULCRUM_BIN, "--mode", "sp", "-p", str(port), "--host", HOST]
+        args = [FULCRUM_BIN, "-p", str(port), "--host", HOST]
+        if "--mode" not in self._extra_args:
+            args += ["--mode", MODE]
+            if MODE != "sp" and not any(a in ("-w", "--workers") for a in self._extra_args):
+                args += ["-w", "1"]
         for b in self._backends:
             args += ["-b", b]
         return args + ["--io", IO, "-l", "warn"] + self._extra_args

@@ -1,0 +1,258 @@
+#include "server/master.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "config/cli.h"
+#include "net/socket.h"
+#include "server/affinity.h"
+#include "server/worker_main.h"
+
+namespace fulcrum::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A worker that exits sooner than this after its start counts as a quick exit; after
+// kQuickExitsBeforeBackoff of them in a row its restarts are delayed, 1 s doubling up to 30 s,
+// so that a crash loop does not spin. A worker that stays up that long resets the count.
+constexpr auto kQuickExit = 10s;
+constexpr int kQuickExitsBeforeBackoff = 5;
+constexpr auto kMaxBackoff = 30s;
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
+  }
+  return "ended";
+}
+
+}  // namespace
+
+Master::Master(int argc, char** argv, config::Config config)
+    : argc_(argc), argv_(argv), config_(std::move(config)), cpus_(usable_cpus()) {}
+
+bool Master::open_slots(size_t count, std::string* error) {
+  while (slots_.size() < count) {
+    Slot slot;
+    slot.listen_fd = net::listen_on(listen_address_, 4096, error);
+    if (slot.listen_fd < 0) return false;
+    slots_.push_back(slot);
+  }
+  return true;
+}
+
+int Master::run() {
+  std::string error;
+  if (!net::resolve(config_.listen_host, config_.port, &listen_address_, &error)) {
+    LOG_ERROR("--host: %s", error.c_str());
+    return 2;
+  }
+  signal_fd_ = block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP});
+  size_t workers = config_.workers ? config_.workers : cpus_.size();
+  if (!open_slots(workers, &error)) {
+    LOG_ERROR("cannot listen on %s", error.c_str());
+    return 1;
+  }
+  LOG_INFO("fulcrum %s master listening on %s with %zu workers", FULCRUM_VERSION,
+           listen_address_.to_string().c_str(), workers);
+  for (size_t i = 0; i < slots_.size(); ++i) start_worker(i);
+
+  while (state_ == State::kRunning || any_worker()) {
+    pollfd p{signal_fd_, POLLIN, 0};
+    ::poll(&p, 1, poll_timeout_ms());
+    signalfd_siginfo info;
+    while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      on_signal(static_cast<int>(info.ssi_signo));
+    }
+    start_due_workers();
+  }
+  LOG_INFO("all workers gone; master exits");
+  return 0;
+}
+
+void Master::start_worker(size_t index) {
+  Slot& slot = slots_[index];
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    LOG_ERROR("fork: %s; retrying in 1s", std::strerror(errno));
+    slot.restart_due = true;
+    slot.restart_at = Clock::now() + 1s;
+    return;
+  }
+  if (pid == 0) {
+    // The worker: it keeps only its own slot's socket, and drains if the master dies.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    ::close(signal_fd_);
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (i != index) ::close(slots_[i].listen_fd);
+    }
+    // Ctrl-C reaches the whole process group; the master turns it into one SIGTERM.
+    ::signal(SIGINT, SIG_IGN);
+    if (config_.pin_workers) pin_to_cpu(cpus_[index % cpus_.size()]);
+    int control = block_signals({SIGTERM, SIGQUIT});
+    ::_exit(run_worker(config_, slot.listen_fd, control, Control::kSignals));
+  }
+  slot.pid = pid;
+  slot.started_at = Clock::now();
+  slot.restart_due = false;
+  LOG_INFO("worker %zu started (pid %d)", index, static_cast<int>(pid));
+}
+
+void Master::reap_workers() {
+  int status = 0;
+  pid_t pid;
+  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    auto old = std::find(retiring_.begin(), retiring_.end(), pid);
+    if (old != retiring_.end()) {
+      retiring_.erase(old);
+      LOG_INFO("old worker (pid %d) %s", static_cast<int>(pid), describe_exit(status).c_str());
+      continue;
+    }
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      Slot& slot = slots_[i];
+      if (slot.pid != pid) continue;
+      slot.pid = 0;
+      if (state_ != State::kRunning) {
+        LOG_INFO("worker %zu (pid %d) %s", i, static_cast<int>(pid), describe_exit(status).c_str());
+      } else {
+        LOG_WARN("worker %zu (pid %d) %s", i, static_cast<int>(pid), describe_exit(status).c_str());
+        schedule_restart(slot, i);
+      }
+    }
+  }
+}
+
+void Master::schedule_restart(Slot& slot, size_t index) {
+  Clock::time_point now = Clock::now();
+  if (now - slot.started_at < kQuickExit) {
+    ++slot.quick_exits;
+  } else {
+    slot.quick_exits = 0;
+    slot.backoff = {};
+  }
+  slot.restart_due = true;
+  slot.restart_at = now;
+  if (slot.quick_exits >= kQuickExitsBeforeBackoff) {
+    slot.backoff = slot.backoff == Clock::duration{} ? Clock::duration(1s)
+                                                     : std::min<Clock::duration>(slot.backoff * 2, kMaxBackoff);
+    slot.restart_at = now + slot.backoff;
+    LOG_WARN("worker %zu keeps exiting (%d times within %llds of its start): next start in %lldms",
+             index, slot.quick_exits, static_cast<long long>(kQuickExit.count()),
+             static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(slot.backoff).count()));
+  }
+}
+
+void Master::start_due_workers() {
+  if (state_ != State::kRunning) return;
+  Clock::time_point now = Clock::now();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].restart_due && slots_[i].restart_at <= now) start_worker(i);
+  }
+}
+
+int Master::poll_timeout_ms() const {
+  int timeout = -1;
+  if (state_ != State::kRunning) return timeout;
+  Clock::time_point now = Clock::now();
+  for (const Slot& slot : slots_) {
+    if (!slot.restart_due) continue;
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(slot.restart_at - now).count();
+    int wait = static_cast<int>(std::max<long long>(0, ms));
+    timeout = timeout < 0 ? wait : std::min(timeout, wait);
+  }
+  return timeout;
+}
+
+bool Master::any_worker() const {
+  return !retiring_.empty() ||
+         std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.pid != 0; });
+}
+
+void Master::signal_workers(int signo) {
+  for (const Slot& slot : slots_) {
+    if (slot.pid) ::kill(slot.pid, signo);
+  }
+  for (pid_t pid : retiring_) ::kill(pid, signo);
+}
+
+void Master::on_signal(int signo) {
+  switch (signo) {
+    case SIGCHLD:
+      reap_workers();
+      return;
+    case SIGHUP:
+      if (state_ == State::kRunning) reload();
+      return;
+    case SIGTERM:
+    case SIGINT:
+      if (state_ == State::kRunning) {
+        LOG_INFO("signal %d: draining the workers", signo);
+        state_ = State::kDraining;
+        // New connections are refused from now on; the workers close their own copies.
+        for (Slot& slot : slots_) ::close(slot.listen_fd);
+        signal_workers(SIGTERM);
+        return;
+      }
+      [[fallthrough]];
+    case SIGQUIT:
+      LOG_INFO("signal %d: stopping the workers now", signo);
+      state_ = State::kStopping;
+      signal_workers(SIGQUIT);
+      return;
+    default:
+      return;
+  }
+}
+
+void Master::reload() {
+  config::Config fresh;
+  if (config::parse_command_line(argc_, argv_, &fresh) >= 0) {
+    LOG_ERROR("reload: the configuration does not load; the running one stays");
+    return;
+  }
+  if (fresh.listen_host != config_.listen_host || fresh.port != config_.port) {
+    LOG_WARN("reload: a new listen address takes a restart; still listening on %s",
+             listen_address_.to_string().c_str());
+    fresh.listen_host = config_.listen_host;
+    fresh.port = config_.port;
+  }
+  size_t workers = fresh.workers ? fresh.workers : cpus_.size();
+  std::string error;
+  if (!open_slots(workers, &error)) {
+    LOG_ERROR("reload: cannot listen on %s; the running configuration stays", error.c_str());
+    return;
+  }
+  config_ = std::move(fresh);
+  // Old workers drain on their own copy of each socket while the new ones accept on theirs.
+  for (Slot& slot : slots_) {
+    if (slot.pid) {
+      retiring_.push_back(slot.pid);
+      ::kill(slot.pid, SIGTERM);
+      slot.pid = 0;
+    }
+  }
+  while (slots_.size() > workers) {
+    ::close(slots_.back().listen_fd);
+    slots_.pop_back();
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    slots_[i].quick_exits = 0;
+    slots_[i].backoff = {};
+    start_worker(i);
+  }
+  LOG_INFO("reloaded: %zu workers started, %zu draining", slots_.size(), retiring_.size());
+}
+
+}  // namespace fulcrum::server

@@ -1,0 +1,61 @@
+#pragma once
+// The master of multi-process mode (nginx's model): it owns the listening sockets, one per
+// worker slot (SO_REUSEPORT), forks one worker process per slot, and replaces a worker that dies.
+// It serves no request itself. Because the sockets belong to the master, connections waiting in
+// a slot's queue survive the death or replacement of its worker.
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace fulcrum::server {
+
+class Master {
+ public:
+  // argc/argv are kept to read the command line again on SIGHUP.
+  Master(int argc, char** argv, config::Config config);
+  Master(const Master&) = delete;
+  Master& operator=(const Master&) = delete;
+
+  // Runs until the workers are gone after SIGTERM, SIGINT or SIGQUIT. Returns the exit status.
+  int run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Slot {
+    int listen_fd = -1;
+    pid_t pid = 0;  // 0: no worker running
+    Clock::time_point started_at{};
+    int quick_exits = 0;  // consecutive exits within kQuickExit of their start
+    Clock::duration backoff{};
+    bool restart_due = false;
+    Clock::time_point restart_at{};
+  };
+  enum class State { kRunning, kDraining, kStopping };
+
+  bool open_slots(size_t count, std::string* error);
+  void start_worker(size_t slot);
+  void reap_workers();
+  void schedule_restart(Slot& slot, size_t index);
+  void start_due_workers();
+  void on_signal(int signo);
+  void signal_workers(int signo);
+  void reload();
+  int poll_timeout_ms() const;
+  bool any_worker() const;
+
+  int argc_;
+  char** argv_;
+  config::Config config_;
+  net::Address listen_address_;
+  std::vector<Slot> slots_;
+  std::vector<pid_t> retiring_;  // workers of an older configuration, draining
+  std::vector<int> cpus_;
+  int signal_fd_ = -1;
+  State state_ = State::kRunning;
+};
+
+}  // namespace fulcrum::server

@@ -1,0 +1,165 @@
+"""The process models: mp (a master and worker processes) and mt (worker threads), with crash
+recovery, reloads and a pid file."""
+
+import http.client
+import os
+import signal
+import tempfile
+import threading
+import time
+
+import harness
+from harness import HOST
+
+
+def children_of(pid):
+    """Pids of the live processes whose parent is pid."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry))
+    return sorted(found)
+
+
+class KeepAliveLoad:
+    """Client threads, each sending GETs on its own keep-alive connection (http.client reconnects
+    after a "Connection: close"), counting successes and failures, until stopped."""
+
+    def __init__(self, port, threads=4):
+        self.port = port
+        self.ok = [0] * threads
+        self.failures = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)]
+        for t in self._threads:
+            t.start()
+
+    def _run(self, i):
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=20)
+        try:
+            self._send_until_stopped(i, conn)
+        finally:
+            conn.close()
+
+    def _send_until_stopped(self, i, conn):
+        while not self._stop.is_set():
+            try:
+                conn.request("GET", "/load/%d" % i)
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    self.ok[i] += 1
+                else:
+                    self.failures.append("status %d" % response.status)
+            except (OSError, http.client.HTTPException) as e:
+                self.failures.append(repr(e))
+                return
+
+    def total(self):
+        return sum(self.ok)
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join(30)
+
+
+class MultiProcessTest(harness.TestCase):
+    def start_mp(self, workers=2, extra=()):
+        backend = self.start_backend()
+        proxy = self.start_proxy([backend], ["--mode", "mp", "-w", str(workers), "-l", "info"] + list(extra))
+        self.assertTrue(harness.wait_until(lambda: len(children_of(proxy.pid)) == workers, timeout=20), proxy.output())
+        return proxy
+
+    def test_killed_worker_is_replaced_and_other_connections_never_fail(self):
+        proxy = self.start_mp(workers=2)
+        # Connections spread over both workers; the ones on the surviving worker must not notice.
+        load = KeepAliveLoad(proxy.port, threads=8)
+        self.addCleanup(load.stop)
+        self.assertTrue(harness.wait_until(lambda: all(n > 0 for n in load.ok), timeout=20))
+        victim, survivor = children_of(proxy.pid)
+        os.kill(victim, signal.SIGKILL)
+        self.assertTrue(harness.wait_until(lambda: len(children_of(proxy.pid)) == 2 and victim not in children_of(proxy.pid), timeout=10),
+                        "no replacement worker: %s" % proxy.output())
+        self.assertIn(survivor, children_of(proxy.pid))
+        before = list(load.ok)
+        time.sleep(0.5)
+        after = list(load.ok)
+        load.stop()
+        progressed = [i for i in range(len(before)) if after[i] > before[i]]
+        # Connections of the killed worker were reset (they fail once and stop); all the others
+        # kept being answered.
+        self.assertEqual(len(progressed) + len(load.failures), 8, load.failures)
+        self.assertGreater(len(progressed), 0)
+        for failure in load.failures:
+            self.assertRegex(failure, "Reset|RemoteDisconnected|BrokenPipe|IncompleteRead|BadStatusLine", failure)
+        self.assertIn("was killed by signal 9", proxy.output())
+        # New connections are served by both workers again.
+        for _ in range(20):
+            self.assertEqual(harness.http_request(proxy.port, "GET", "/after").status, 200)
+
+    def test_crash_loop_is_throttled(self):
+        proxy = self.start_mp(workers=1)
+        worker = children_of(proxy.pid)[0]
+        gaps = []  # from a kill to the next worker's start
+        for _ in range(6):
+            os.kill(worker, signal.SIGKILL)
+            killed_at = time.monotonic()
+            self.assertTrue(harness.wait_until(lambda: children_of(proxy.pid) not in ([], [worker]), timeout=40), proxy.output())
+            gaps.append(time.monotonic() - killed_at)
+            worker = children_of(proxy.pid)[0]
+        # The first four quick exits restart at once; from the fifth on the wait is 1 s, then 2 s.
+        self.assertLess(max(gaps[:4]), 0.9, gaps)
+        self.assertGreaterEqual(gaps[4], 0.9, gaps)
+        self.assertGreaterEqual(gaps[5], 1.8, gaps)
+        self.assertIn("keeps exiting", proxy.output())
+        self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
+
+    def test_reload_under_load_fails_no_request(self):
+        proxy = self.start_mp(workers=2)
+        load = KeepAliveLoad(proxy.port, threads=4)
+        self.addCleanup(load.stop)
+        self.assertTrue(harness.wait_until(lambda: load.total() > 100, timeout=20))
+        for reload in range(2):
+            mark = load.total()
+            proxy.send_signal(signal.SIGHUP)
+            self.assertTrue(harness.wait_until(lambda: proxy.output().count("reloaded:") == reload + 1, timeout=10), proxy.output())
+            self.assertTrue(harness.wait_until(lambda: load.total() > mark + 200, timeout=20))
+        load.stop()
+        self.assertEqual(load.failures, [])
+        self.assertTrue(harness.wait_until(lambda: len(children_of(proxy.pid)) == 2, timeout=20), "old workers did not drain")
+
+    def test_sigterm_drains_and_removes_the_pid_file(self):
+        pid_file = os.path.join(tempfile.mkdtemp(prefix="fulcrum-it-"), "fulcrum.pid")
+        proxy = self.start_mp(workers=2, extra=["--pid-file", pid_file])
+        with open(pid_file) as f:
+            self.assertEqual(int(f.read()), proxy.pid)
+        conn = self.connect(proxy)
+        conn.send(harness.build_request("GET", "/delay/1000", host="h"))
+        time.sleep(0.3)  # the request is on its way; SIGTERM must not cut it
+        proxy.send_signal(signal.SIGTERM)
+        self.assertEqual(conn.read_response().status, 200)
+        self.assertEqual(proxy.wait(15), 0, proxy.output())
+        self.assertFalse(os.path.exists(pid_file))
+
+
+class MultiThreadTest(harness.TestCase):
+    def test_threads_serve_and_drain(self):
+        backend = self.start_backend()
+        proxy = self.start_proxy([backend], ["--mode", "mt", "-w", "2", "-l", "info"])
+        for _ in range(20):
+            self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
+        self.assertIn("2 worker threads", proxy.output())
+        conn = self.connect(proxy)
+        conn.send(harness.build_request("GET", "/delay/1000", host="h"))
+        time.sleep(0.3)
+        proxy.send_signal(signal.SIGTERM)
+        self.assertEqual(conn.read_response().status, 200)
+        self.assertEqual(proxy.wait(15), 0, proxy.output())
