@@ -38,12 +38,17 @@ int run_single(const config::Config& config) {
   return rc;
 }
 
-// Written at start, removed at exit.
+// Written at start, removed at exit unless a newer master (a binary upgrade) rewrote it.
 class PidFile {
  public:
   explicit PidFile(std::string path) : path_(std::move(path)) {}
   ~PidFile() {
-    if (written_) ::unlink(path_.c_str());
+    if (!written_) return;
+    FILE* f = std::fopen(path_.c_str(), "r");
+    int pid = 0;
+    bool ours = f && std::fscanf(f, "%d", &pid) == 1 && pid == static_cast<int>(getpid());
+    if (f) std::fclose(f);
+    if (ours) ::unlink(path_.c_str());
   }
   bool write() {
     if (path_.empty()) return true;

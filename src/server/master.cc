@@ -15,6 +15,7 @@
 #include "config/cli.h"
 #include "net/socket.h"
 #include "server/affinity.h"
+#include "server/upgrade.h"
 #include "server/worker_main.h"
 
 namespace fulcrum::server {
@@ -41,7 +42,11 @@ std::string describe_exit(int status) {
 }  // namespace
 
 Master::Master(int argc, char** argv, config::Config config)
-    : argc_(argc), argv_(argv), config_(std::move(config)), cpus_(usable_cpus()) {}
+    : argc_(argc),
+      argv_(argv),
+      config_(std::move(config)),
+      cpus_(usable_cpus()),
+      executable_(executable_path(argv[0])) {}
 
 bool Master::open_slots(size_t count, std::string* error) {
   while (slots_.size() < count) {
@@ -59,8 +64,13 @@ int Master::run() {
     LOG_ERROR("--host: %s", error.c_str());
     return 2;
   }
-  signal_fd_ = block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP});
+  signal_fd_ = block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2});
   size_t workers = config_.workers ? config_.workers : cpus_.size();
+  for (int fd : inherited_listeners()) slots_.push_back(Slot{.listen_fd = fd});
+  while (slots_.size() > workers) {
+    ::close(slots_.back().listen_fd);
+    slots_.pop_back();
+  }
   if (!open_slots(workers, &error)) {
     LOG_ERROR("cannot listen on %s", error.c_str());
     return 1;
@@ -68,10 +78,12 @@ int Master::run() {
   LOG_INFO("fulcrum %s master listening on %s with %zu workers", FULCRUM_VERSION,
            listen_address_.to_string().c_str(), workers);
   for (size_t i = 0; i < slots_.size(); ++i) start_worker(i);
+  report_ready();
 
   while (state_ == State::kRunning || any_worker()) {
-    pollfd p{signal_fd_, POLLIN, 0};
-    ::poll(&p, 1, poll_timeout_ms());
+    pollfd p[2] = {{signal_fd_, POLLIN, 0}, {successor_ready_fd_, POLLIN, 0}};
+    ::poll(p, successor_ready_fd_ >= 0 ? 2 : 1, poll_timeout_ms());
+    if (successor_ready_fd_ >= 0 && p[1].revents) on_successor_report();
     signalfd_siginfo info;
     while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       on_signal(static_cast<int>(info.ssi_signo));
@@ -114,6 +126,12 @@ void Master::reap_workers() {
   int status = 0;
   pid_t pid;
   while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    if (pid == successor_pid_) {
+      LOG_ERROR("upgrade: the new master (pid %d) %s", static_cast<int>(pid),
+                describe_exit(status).c_str());
+      successor_pid_ = 0;
+      continue;
+    }
     auto old = std::find(retiring_.begin(), retiring_.end(), pid);
     if (old != retiring_.end()) {
       retiring_.erase(old);
@@ -195,14 +213,14 @@ void Master::on_signal(int signo) {
     case SIGHUP:
       if (state_ == State::kRunning) reload();
       return;
+    case SIGUSR2:
+      if (state_ == State::kRunning) start_upgrade();
+      return;
     case SIGTERM:
     case SIGINT:
       if (state_ == State::kRunning) {
         LOG_INFO("signal %d: draining the workers", signo);
-        state_ = State::kDraining;
-        // New connections are refused from now on; the workers close their own copies.
-        for (Slot& slot : slots_) ::close(slot.listen_fd);
-        signal_workers(SIGTERM);
+        drain();
         return;
       }
       [[fallthrough]];
@@ -213,6 +231,47 @@ void Master::on_signal(int signo) {
       return;
     default:
       return;
+  }
+}
+
+void Master::drain() {
+  state_ = State::kDraining;
+  // This master's copies of the sockets close now; the workers close theirs when they stop
+  // accepting. After an upgrade the new master still holds its own, so the port stays open.
+  for (Slot& slot : slots_) ::close(slot.listen_fd);
+  signal_workers(SIGTERM);
+}
+
+void Master::start_upgrade() {
+  if (successor_pid_ != 0) {
+    LOG_WARN("SIGUSR2: an upgrade is already under way (pid %d)", static_cast<int>(successor_pid_));
+    return;
+  }
+  std::vector<int> fds;
+  for (const Slot& slot : slots_) fds.push_back(slot.listen_fd);
+  std::string error;
+  successor_ready_fd_ = start_successor(executable_, argv_, fds, &successor_pid_, &error);
+  if (successor_ready_fd_ < 0) {
+    LOG_ERROR("upgrade: cannot start %s: %s", executable_.c_str(), error.c_str());
+    successor_pid_ = 0;
+    return;
+  }
+  LOG_INFO("upgrade: started %s (pid %d)", executable_.c_str(), static_cast<int>(successor_pid_));
+}
+
+void Master::on_successor_report() {
+  char byte = 0;
+  ssize_t n = ::read(successor_ready_fd_, &byte, 1);
+  ::close(successor_ready_fd_);
+  successor_ready_fd_ = -1;
+  if (n == 1) {
+    LOG_INFO("upgrade: the new master (pid %d) is ready; draining the old workers",
+             static_cast<int>(successor_pid_));
+    successor_pid_ = 0;  // no longer ours to watch: it outlives this master
+    drain();
+  } else {
+    LOG_ERROR("upgrade: the new master (pid %d) ended before it was ready; this one stays",
+              static_cast<int>(successor_pid_));
   }
 }
 

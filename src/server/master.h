@@ -20,7 +20,8 @@ class Master {
   Master(const Master&) = delete;
   Master& operator=(const Master&) = delete;
 
-  // Runs until the workers are gone after SIGTERM, SIGINT or SIGQUIT. Returns the exit status.
+  // Runs until the workers are gone after SIGTERM, SIGINT or SIGQUIT, or after a new master
+  // started by SIGUSR2 took over. Returns the exit status.
   int run();
 
  private:
@@ -46,6 +47,9 @@ class Master {
   void reload();
   int poll_timeout_ms() const;
   bool any_worker() const;
+  void start_upgrade();
+  void on_successor_report();
+  void drain();
 
   int argc_;
   char** argv_;
@@ -56,6 +60,9 @@ class Master {
   std::vector<int> cpus_;
   int signal_fd_ = -1;
   State state_ = State::kRunning;
+  std::string executable_;       // what SIGUSR2 starts
+  pid_t successor_pid_ = 0;      // a new master started by SIGUSR2
+  int successor_ready_fd_ = -1;  // where it reports ready
 };
 
 }  // namespace fulcrum::server

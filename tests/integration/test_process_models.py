@@ -28,6 +28,14 @@ def children_of(pid):
     return sorted(found)
 
 
+def stop_foreign_process(pid):
+    """Ends a process this test started indirectly (not its child), by pid."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 class KeepAliveLoad:
     """Client threads, each sending GETs on its own keep-alive connection (http.client reconnects
     after a "Connection: close"), counting successes and failures, until stopped."""
@@ -135,6 +143,29 @@ class MultiProcessTest(harness.TestCase):
         load.stop()
         self.assertEqual(load.failures, [])
         self.assertTrue(harness.wait_until(lambda: len(children_of(proxy.pid)) == 2, timeout=20), "old workers did not drain")
+
+    def test_binary_upgrade_under_load_fails_no_request(self):
+        pid_file = os.path.join(tempfile.mkdtemp(prefix="fulcrum-it-"), "fulcrum.pid")
+        proxy = self.start_mp(workers=2, extra=["--pid-file", pid_file])
+        load = KeepAliveLoad(proxy.port, threads=4)
+        self.addCleanup(load.stop)
+        self.assertTrue(harness.wait_until(lambda: load.total() > 100, timeout=20))
+        proxy.send_signal(signal.SIGUSR2)
+        # The old master leaves once the new one runs and the old workers have drained.
+        self.assertEqual(proxy.wait(30), 0, proxy.output())
+        with open(pid_file) as f:
+            successor = int(f.read())
+        self.assertNotEqual(successor, proxy.pid)
+        self.addCleanup(stop_foreign_process, successor)
+        self.assertIn("is ready; draining the old workers", proxy.output())
+        mark = load.total()
+        self.assertTrue(harness.wait_until(lambda: load.total() > mark + 200, timeout=20))
+        load.stop()
+        self.assertEqual(load.failures, [])
+        self.assertEqual(harness.http_request(proxy.port, "GET", "/after").status, 200)
+        os.kill(successor, signal.SIGTERM)
+        self.assertTrue(harness.wait_until(lambda: not os.path.exists("/proc/%d" % successor), timeout=20))
+        self.assertFalse(os.path.exists(pid_file))
 
     def test_sigterm_drains_and_removes_the_pid_file(self):
         pid_file = os.path.join(tempfile.mkdtemp(prefix="fulcrum-it-"), "fulcrum.pid")

@@ -1,0 +1,31 @@
+#pragma once
+// Binary upgrade (SIGUSR2), as nginx does it: the running master starts the executable again
+// (possibly a new build at the same path) with its listening sockets inherited and named in an
+// environment variable. The new master reports ready on a pipe once its workers run; the old
+// master then drains its workers and exits. The sockets stay open throughout, so the port never
+// refuses a connection.
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace fulcrum::server {
+
+// The listening sockets handed down by an upgrading master, in slot order; empty when this
+// process was started normally. Clears the environment variable so that it is not passed on.
+std::vector<int> inherited_listeners();
+
+// In the new master: tells the old one that the workers run (no-op when not upgrading).
+void report_ready();
+
+// Starts `executable` with argv and the sockets fds inherited. Returns the read end of the
+// pipe on which the successor reports ready (a byte) or fails (end of file), or -1 with *error
+// set; *pid is the successor's pid.
+int start_successor(const std::string& executable, char** argv, const std::vector<int>& fds,
+                    pid_t* pid, std::string* error);
+
+// The absolute path of the running executable as started (argv[0]), so that an upgrade runs the
+// binary now at that path, not the running one.
+std::string executable_path(const char* argv0);
+
+}  // namespace fulcrum::server
