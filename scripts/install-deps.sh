@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config make git
-  liburing-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  liburing-dev libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl procps iproute2
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -50,12 +50,18 @@ enum class Strategy { kRoundRobin, kWeighted, kRandom, kLeastConn, kPowerOfTwo, 
 // The names used in the file and on the command line.
 constexpr std::string_view strategy_name(Strategy s) {
   switch (s) {
-    case Strategy::kRoundRobin: return "round_robin";
-    case Strategy::kWeighted: return "weighted";
-    case Strategy::kRandom: return "random";
-    case Strategy::kLeastConn: return "least_conn";
-    case Strategy::kPowerOfTwo: return "p2c";
-    case Strategy::kHash: return "hash";
+    case Strategy::kRoundRobin:
+      return "round_robin";
+    case Strategy::kWeighted:
+      return "weighted";
+    case Strategy::kRandom:
+      return "random";
+    case Strategy::kLeastConn:
+      return "least_conn";
+    case Strategy::kPowerOfTwo:
+      return "p2c";
+    case Strategy::kHash:
+      return "hash";
   }
   return "round_robin";
 }
@@ -99,10 +105,10 @@ struct PoolConfig {
   Strategy strategy = Strategy::kWeighted;
   HashKey hash_key;  // meaningful with Strategy::kHash
   HealthCheck health;
-  uint32_t retries = 1;          // further backends tried when one cannot be reached
-  milliseconds slow_start{0};    // a recovered backend's weight ramps up over this; 0: at once
-  PoolTimeouts timeouts;         // the top-level timeouts unless the pool sets its own
-  uint32_t pool_size = 64;       // idle connections kept per backend and loop
+  uint32_t retries = 1;        // further backends tried when one cannot be reached
+  milliseconds slow_start{0};  // a recovered backend's weight ramps up over this; 0: at once
+  PoolTimeouts timeouts;       // the top-level timeouts unless the pool sets its own
+  uint32_t pool_size = 64;     // idle connections kept per backend and loop
 };
 
 // One header edit; `value` is empty for removals.
@@ -119,20 +125,20 @@ struct HeaderEdits {
 };
 
 struct HeaderRules {
-  HeaderEdits request;   // applied to the request sent to the backend
-  HeaderEdits response;  // applied to the response sent to the client
+  HeaderEdits request;      // applied to the request sent to the backend
+  HeaderEdits response;     // applied to the response sent to the client
   bool request_id = false;  // add X-Request-ID to requests that come without one
   bool forwarded = true;    // add X-Forwarded-For, -Proto and -Host
 };
 
 // A request matches a route when every condition the route sets holds; routes are tried in order.
 struct RouteConfig {
-  std::string host;            // lower-case; empty: any host
-  bool host_wildcard = false;  // host came as "*.<host>": any name ending in ".<host>"
-  std::string path_prefix;     // empty: any path
+  std::string host;                  // lower-case; empty: any host
+  bool host_wildcard = false;        // host came as "*.<host>": any name ending in ".<host>"
+  std::string path_prefix;           // empty: any path
   std::vector<std::string> methods;  // empty: any method
-  std::string header_name;     // empty: no header condition
-  std::string header_value;    // the exact value header_name must have
+  std::string header_name;           // empty: no header condition
+  std::string header_value;          // the exact value header_name must have
   std::string pool;
   size_t pool_index = 0;  // into Config::pools
   HeaderRules headers;    // the top-level headers unless the route sets its own
