@@ -55,6 +55,7 @@ const std::pair<const char*, Override> kOverrides[] = {
     {"--no-affinity", [](Config& to, const Config& from) { to.pin_workers = from.pin_workers; }},
     {"--pid-file", [](Config& to, const Config& from) { to.pid_file = from.pid_file; }},
     {"--strategy", [](Config& to, const Config& from) { to.strategy = from.strategy; }},
+    {"--hash-key", [](Config& to, const Config& from) { to.hash_key = from.hash_key; }},
     {"--log-level", [](Config& to, const Config& from) { to.log_level = from.log_level; }},
     {"--io", [](Config& to, const Config& from) { to.io = from.io; }},
     {"--client-header-timeout",
@@ -131,9 +132,14 @@ int parse_command_line(int argc, char** argv, Config* config) {
   bool no_affinity = false;
   app.add_flag("--no-affinity", no_affinity, "Do not pin workers to CPUs");
   app.add_option("--pid-file", cli.pid_file, "Write the master's pid to this file");
-  app.add_option("-s,--strategy", cli.strategy, "Balancing strategy")
+  std::string strategy = "round_robin";
+  std::string hash_key = "ip";
+  app.add_option("-s,--strategy", strategy,
+                 "Balancing: round_robin (weighted), random, least_conn, p2c, hash")
       ->capture_default_str()
-      ->check(CLI::IsMember({"round_robin"}));
+      ->check(CLI::IsMember({"round_robin", "weighted", "random", "least_conn", "p2c", "hash"}));
+  app.add_option("--hash-key", hash_key, "What -s hash hashes: ip, path, header:NAME, cookie:NAME")
+      ->capture_default_str();
   app.add_option("-l,--log-level", log_level, "Log level: err, warn, info, debug")
       ->capture_default_str()
       ->check(CLI::IsMember({"err", "error", "warn", "info", "debug"}));
@@ -173,6 +179,12 @@ int parse_command_line(int argc, char** argv, Config* config) {
              : mode == "mt" ? Mode::kMultiThread
                             : Mode::kMultiProcess;
   cli.pin_workers = !no_affinity;
+  cli.strategy = *upstream::parse_strategy(strategy);
+  if (auto key = parse_hash_key(hash_key)) {
+    cli.hash_key = *key;
+  } else {
+    return fail("--hash-key: '" + hash_key + "' is not one of " + std::string(kHashKeyForms));
+  }
   cli.log_level = log_level == "debug"  ? base::LogLevel::kDebug
                   : log_level == "info" ? base::LogLevel::kInfo
                   : log_level == "warn" ? base::LogLevel::kWarn

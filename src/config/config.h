@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "http/message.h"
 #include "io/loop.h"
 #include "net/address.h"
+#include "upstream/balancer/balancer.h"
 
 namespace fulcrum::config {
 
@@ -24,7 +26,7 @@ struct BackendConfig {
   std::string host;  // as written, for logs
   uint16_t port = 0;
   net::Address address;  // resolved at load
-  uint32_t weight = 1;   // 1-1000; used by every strategy except round_robin
+  uint32_t weight = 1;   // 1-1000
 };
 
 // An address to accept clients on.
@@ -45,26 +47,9 @@ struct Timeouts {
 
 enum class Mode { kSingleProcess, kMultiProcess, kMultiThread };
 
-enum class Strategy { kRoundRobin, kWeighted, kRandom, kLeastConn, kPowerOfTwo, kHash };
-
-// The names used in the file and on the command line.
-constexpr std::string_view strategy_name(Strategy s) {
-  switch (s) {
-    case Strategy::kRoundRobin:
-      return "round_robin";
-    case Strategy::kWeighted:
-      return "weighted";
-    case Strategy::kRandom:
-      return "random";
-    case Strategy::kLeastConn:
-      return "least_conn";
-    case Strategy::kPowerOfTwo:
-      return "p2c";
-    case Strategy::kHash:
-      return "hash";
-  }
-  return "round_robin";
-}
+// Balancing strategies (their names, parse_strategy and strategy_name) are the balancer's:
+// upstream/balancer/balancer.h.
+using upstream::Strategy;
 
 // What the hash strategy hashes: the client's IP, the request path, or a header or cookie value.
 struct HashKey {
@@ -72,6 +57,9 @@ struct HashKey {
   Source source = Source::kClientIp;
   std::string name;  // the header or cookie name; empty for kClientIp and kPath
 };
+inline constexpr std::string_view kHashKeyForms = "ip, path, header:NAME or cookie:NAME";
+// Reads "ip", "path", "header:NAME" or "cookie:NAME"; nullopt if text is none of them.
+std::optional<HashKey> parse_hash_key(std::string_view text);
 
 // An inclusive range of response statuses; a single status is first == last.
 struct StatusRange {
@@ -102,7 +90,7 @@ struct PoolTimeouts {
 struct PoolConfig {
   std::string name;
   std::vector<BackendConfig> backends;  // never empty
-  Strategy strategy = Strategy::kWeighted;
+  Strategy strategy = Strategy::kRoundRobin;  // weighted round-robin
   HashKey hash_key;  // meaningful with Strategy::kHash
   HealthCheck health;
   uint32_t retries = 1;        // further backends tried when one cannot be reached
@@ -152,7 +140,8 @@ struct Config {
   unsigned workers = 0;  // 0: one per CPU
   bool pin_workers = true;  // each worker on its own CPU
   std::string pid_file;
-  std::string strategy = "round_robin";  // the default pool's strategy, by name
+  Strategy strategy = Strategy::kRoundRobin;  // the default pool's
+  HashKey hash_key;                            // the default pool's, for Strategy::kHash
   std::string config_file;
   base::LogLevel log_level = base::LogLevel::kInfo;
   io::Backend io = io::Backend::kAuto;

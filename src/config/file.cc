@@ -237,7 +237,8 @@ bool complete(Config* cfg, Diagnostics* diagnostics) {
   cfg->port = cfg->listeners[0].port;
   const PoolConfig& pool = cfg->pools.at(cfg->default_pool_index);
   cfg->backends = pool.backends;
-  cfg->strategy = std::string(strategy_name(pool.strategy));
+  cfg->strategy = pool.strategy;
+  cfg->hash_key = pool.hash_key;
   return true;
 }
 

@@ -18,9 +18,6 @@ constexpr std::string_view kBackendWhat = "a backend (HOST:PORT or a map of host
 
 const std::vector<std::string_view> kStrategies = {"round_robin", "weighted", "random",
                                                    "least_conn",  "p2c",      "hash"};
-constexpr Strategy kStrategyValues[] = {Strategy::kRoundRobin, Strategy::kWeighted,
-                                        Strategy::kRandom,     Strategy::kLeastConn,
-                                        Strategy::kPowerOfTwo, Strategy::kHash};
 
 bool is_pool_name(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -95,7 +92,7 @@ void PoolReader::read(std::string_view key, const Field& value) {
     read_backends(value);
   } else if (key == "strategy") {
     if (auto i = reader_.choice(value, "a strategy", kStrategies)) {
-      pool_.strategy = kStrategyValues[*i];
+      pool_.strategy = *upstream::parse_strategy(kStrategies[*i]);
     }
   } else if (key == "hash_key") {
     read_hash_key(value);
@@ -183,24 +180,15 @@ void PoolReader::read_backend(const Field& item) {
 }
 
 void PoolReader::read_hash_key(const Field& f) {
-  static constexpr std::string_view kAllowed = "a hash key (ip, path, header:NAME or cookie:NAME)";
-  auto text = reader_.text(f, kAllowed);
+  const std::string allowed = "a hash key (" + std::string(kHashKeyForms) + ")";
+  auto text = reader_.text(f, allowed);
   if (!text) return;
-  std::string_view s = *text;
-  HashKey key;
-  if (s == "ip") {
-    key.source = HashKey::Source::kClientIp;
-  } else if (s == "path") {
-    key.source = HashKey::Source::kPath;
-  } else if (s.starts_with("header:") && is_field_name(s.substr(7))) {
-    key = {HashKey::Source::kHeader, std::string(s.substr(7))};
-  } else if (s.starts_with("cookie:") && is_field_name(s.substr(7))) {
-    key = {HashKey::Source::kCookie, std::string(s.substr(7))};
-  } else {
-    reader_.error(f, describe(f.node) + " is not " + std::string(kAllowed));
+  std::optional<HashKey> key = parse_hash_key(*text);
+  if (!key) {
+    reader_.error(f, describe(f.node) + " is not " + allowed);
     return;
   }
-  pool_.hash_key = key;
+  pool_.hash_key = *key;
   hash_key_field_ = f;
 }
 

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "http/forward.h"
 #include "net/socket.h"
+#include "proxy/balance_key.h"
 #include "proxy/error_response.h"
 #include "proxy/relay.h"
 
@@ -157,13 +158,30 @@ base::Task<bool> ClientSession::forward() {
   const bool expect_continue = req_.expect_continue && has_body;
   bool client_keep = req_.keep_alive;
 
-  auto picked = ctx_.balancer.pick(ctx_.backends, loop.now());
+  const io::TimePoint now = loop.now();
+  upstream::PickContext pick;
+  if (c.strategy == upstream::Strategy::kHash) {
+    pick.key = balance_key(c.hash_key, in_.data(), req_, client_ip_view_);
+  }
+  auto picked = ctx_.balancer->pick(
+      pick, [this, now](size_t i) { return ctx_.backends[i].breaker.available(now); });
   if (!picked) {
     co_await send_error(503);
     co_return false;
   }
   backend_ = *picked;
   upstream::Backend& backend = ctx_.backends[backend_];
+  backend.breaker.on_picked(now);
+  // Tells the balancer when the request ends, however forward() returns.
+  struct InFlight {
+    upstream::Balancer& balancer;
+    size_t backend;
+    io::Loop& loop;
+    io::TimePoint start;
+    bool ok = false;
+    ~InFlight() { balancer.on_end(backend, loop.now() - start, ok); }
+  } in_flight{*ctx_.balancer, backend_, loop, now};
+  ctx_.balancer->on_start(backend_);
 
   http::ForwardInfo info;
   info.client_ip = client_ip_view_;
@@ -229,6 +247,7 @@ base::Task<bool> ClientSession::forward() {
     co_return false;
   }
   backend.breaker.record_success();
+  in_flight.ok = true;
 
   const http::Framing resp_framing = resp_.framing;
   // A chunked response cannot be framed for an HTTP/1.0 client: it gets the payload and the

@@ -2,11 +2,12 @@
 // What the client sessions of one loop share: the loop, the configuration, the backends with
 // their balancer and connection pool, and the list of live sessions (for draining).
 #include <cstddef>
+#include <memory>
 
 #include "config/config.h"
 #include "io/loop.h"
 #include "upstream/backend.h"
-#include "upstream/balancer/round_robin.h"
+#include "upstream/balancer/balancer.h"
 #include "upstream/connection_pool.h"
 
 namespace fulcrum::proxy {
@@ -14,16 +15,13 @@ namespace fulcrum::proxy {
 class ClientSession;
 
 struct ProxyContext {
-  ProxyContext(io::Loop& l, const config::Config& c, upstream::BackendSet& b)
-      : loop(l),
-        config(c),
-        backends(b),
-        pool(l, b.size(), c.pool_size, c.timeouts.pool_idle) {}
+  // seed: for the balancers that draw at random, different per loop.
+  ProxyContext(io::Loop& l, const config::Config& c, upstream::BackendSet& b, uint64_t seed);
 
   io::Loop& loop;
   const config::Config& config;
   upstream::BackendSet& backends;
-  upstream::RoundRobin balancer;
+  std::unique_ptr<upstream::Balancer> balancer;
   upstream::ConnectionPool pool;
 
   // Set when the worker drains: sessions finish the request in flight with "Connection: close".

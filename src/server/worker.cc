@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 #include "base/log.h"
 #include "net/socket.h"
@@ -22,7 +23,9 @@ upstream::BackendSet make_backends(const config::Config& config) {
 }  // namespace
 
 Worker::Worker(io::Loop& loop, const config::Config& config, int listen_fd)
-    : loop_(loop), backends_(make_backends(config)), ctx_(loop, config, backends_),
+    : loop_(loop),
+      backends_(make_backends(config)),
+      ctx_(loop, config, backends_, std::random_device{}()),
       listen_fd_(listen_fd) {
   drain_timer_.owner = this;
   drain_timer_.fire = &Worker::on_drain_timeout;

@@ -11,7 +11,9 @@ Importing this exits with 77 (skipped) when FULCRUM_IO=uring cannot run here (en
 Nothing here sleeps for a fixed time to let something happen: it polls with a deadline.
 """
 
+import os
 import sys
+import tempfile
 import time
 import unittest
 
@@ -27,6 +29,14 @@ from client import (  # noqa: F401
 )
 from processes import Backend, Proxy, ServerProcess, free_port, is_listening, run_fulcrum  # noqa: F401
 from scripted_backend import ScriptedBackend, ScriptedConnection, respond  # noqa: F401
+
+
+def write_temp_file(text, suffix=".yaml"):
+    """Writes text to a new temporary file and returns its path."""
+    fd, path = tempfile.mkstemp(prefix="fulcrum-it-", suffix=suffix)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02):

@@ -2,18 +2,10 @@
 
 import os
 import signal
-import tempfile
 
 import harness
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def write_config(text):
-    fd, path = tempfile.mkstemp(prefix="fulcrum-it-", suffix=".yaml")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    return path
 
 
 def backends_yaml(*backends):
@@ -28,7 +20,7 @@ class ConfigFileTest(harness.TestCase):
             self.assertIn(b": ok", result.stdout)
 
     def test_check_reports_every_error_with_its_position(self):
-        path = write_config('listen: 8080\nbackends:\n  - host: "127.0.0.1"\n    port: 70000\n    wieght: 2\n')
+        path = harness.write_temp_file('listen: 8080\nbackends:\n  - host: "127.0.0.1"\n    port: 70000\n    wieght: 2\n')
         result = harness.run_fulcrum(["--check", "-c", path])
         self.assertEqual(result.returncode, 1)
         lines = result.stderr.decode().splitlines()
@@ -37,7 +29,7 @@ class ConfigFileTest(harness.TestCase):
 
     def test_serves_the_backends_of_the_file(self):
         backend = self.start_backend(id="from-file")
-        path = write_config(backends_yaml(backend))
+        path = harness.write_temp_file(backends_yaml(backend))
         proxy = self.start_proxy([], ["-c", path])
         response = harness.http_request(proxy.port, "GET", "/x")
         self.assertEqual(response.status, 200)
@@ -46,7 +38,7 @@ class ConfigFileTest(harness.TestCase):
     def test_flags_override_the_file(self):
         in_file = self.start_backend(id="in-file")
         on_command_line = self.start_backend(id="on-command-line")
-        path = write_config(backends_yaml(in_file) + "timeouts:\n  backend: 30s\n")
+        path = harness.write_temp_file(backends_yaml(in_file) + "timeouts:\n  backend: 30s\n")
         # Proxy passes -p for its own port, overriding the file's listen address too.
         proxy = self.start_proxy([on_command_line], ["-c", path])
         for _ in range(4):
@@ -55,7 +47,7 @@ class ConfigFileTest(harness.TestCase):
     def test_sighup_reloads_the_file_and_keeps_the_old_one_when_the_new_is_invalid(self):
         first = self.start_backend(id="first")
         second = self.start_backend(id="second")
-        path = write_config(backends_yaml(first))
+        path = harness.write_temp_file(backends_yaml(first))
         proxy = self.start_proxy([], ["-c", path, "--mode", "mp", "-w", "1", "-l", "info"])
         self.assertEqual(harness.http_request(proxy.port, "GET", "/").json()["server"], "first")
         with open(path, "w") as f:

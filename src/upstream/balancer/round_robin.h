@@ -1,26 +1,33 @@
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <span>
+#include <vector>
 
-#include "upstream/backend.h"
+#include "upstream/balancer/balancer.h"
 
 namespace fulcrum::upstream {
 
-// Plain round-robin: each pick starts after the previous one and skips backends whose breaker
-// does not allow a request.
-class RoundRobin {
+// Smooth weighted round-robin, as nginx does it: each pick, every eligible backend's credit grows
+// by its weight, the one with the most credit is picked and pays back the sum of the weights that
+// were added. Over any run of sum(weights) picks each backend gets exactly its weight, and the
+// picks of a heavy backend are spread out: 5:1:1 gives a a b a c a a, not a a a a a b c, so a
+// heavy backend never takes a burst. With equal weights it is plain rotation. A backend that is
+// not eligible takes no credit that pick, so the others keep their proportions between them.
+// The strategy "round_robin" (also named "weighted"). O(backends) per pick.
+class WeightedRoundRobin final : public Balancer {
  public:
-  // Returns the index of the backend to use, or nullopt if none is usable (the proxy answers 503).
-  std::optional<size_t> pick(BackendSet& backends, io::TimePoint now) {
-    for (size_t tried = 0; tried < backends.size(); ++tried) {
-      size_t i = next_++ % backends.size();
-      if (backends[i].breaker.allow(now)) return i;
-    }
-    return std::nullopt;
-  }
+  explicit WeightedRoundRobin(std::span<const WeightedBackend> backends);
+
+  std::optional<size_t> pick(const PickContext& ctx, UsableFn usable) override;
 
  private:
-  size_t next_ = 0;
+  struct Peer {
+    int64_t weight;
+    int64_t credit;  // nginx's current_weight; stays within +-(sum of weights)
+  };
+  std::vector<Peer> peers_;
 };
 
 }  // namespace fulcrum::upstream

@@ -11,12 +11,14 @@ class CircuitBreaker {
   static constexpr int kFailuresToOpen = 3;
   static constexpr auto kCoolDown = std::chrono::seconds(10);
 
-  // True if a request may be sent now. While down, true once per cool-down (the trial).
-  bool allow(io::TimePoint now) {
-    if (failures_ < kFailuresToOpen) return true;
-    if (now < retry_at_) return false;
-    retry_at_ = now + kCoolDown;  // one trial per cool-down
-    return true;
+  // True if a request may be sent now: the backend is up, or down with its trial due. Has no
+  // effect, so a balancer may ask about backends it does not pick.
+  bool available(io::TimePoint now) const {
+    return failures_ < kFailuresToOpen || now >= retry_at_;
+  }
+  // Told that a request was sent: while down, that was the trial of this cool-down.
+  void on_picked(io::TimePoint now) {
+    if (down()) retry_at_ = now + kCoolDown;
   }
   bool down() const { return failures_ >= kFailuresToOpen; }
 

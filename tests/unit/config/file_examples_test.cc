@@ -91,7 +91,7 @@ TEST(ConfigFileExamples, SeedLoadsAsTheDefaultPool) {
   const PoolConfig& pool = c.pools[0];
   EXPECT_EQ(pool.name, "default");
   EXPECT_EQ(c.default_pool, "default");
-  EXPECT_EQ(pool.strategy, Strategy::kWeighted);
+  EXPECT_EQ(pool.strategy, Strategy::kRoundRobin);
   ASSERT_EQ(pool.backends.size(), 2u);
   EXPECT_EQ(pool.backends[0].host, "127.0.0.1");
   EXPECT_EQ(pool.backends[0].port, 9001);
@@ -104,7 +104,7 @@ TEST(ConfigFileExamples, SeedLoadsAsTheDefaultPool) {
   // The single-pool fields that the rest of the proxy reads today.
   ASSERT_EQ(c.backends.size(), 2u);
   EXPECT_EQ(c.backends[1].address.to_string(), "127.0.0.1:9002");
-  EXPECT_EQ(c.strategy, "weighted");
+  EXPECT_EQ(c.strategy, Strategy::kRoundRobin);
   EXPECT_EQ(c.listen_host, "0.0.0.0");
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.config_file, example("seed.yaml"));
@@ -145,7 +145,7 @@ TEST(ConfigFileExamples, MultiPoolLoadsEveryPart) {
 
   EXPECT_EQ(c.default_pool, "api");
   EXPECT_EQ(c.backends.size(), 3u);
-  EXPECT_EQ(c.strategy, "least_conn");
+  EXPECT_EQ(c.strategy, Strategy::kLeastConn);
   EXPECT_TRUE(c.headers.request_id);
 
   ASSERT_EQ(c.routes.size(), 3u);

@@ -196,7 +196,7 @@ TEST(ConfigFilePools, InvalidHashKeys) {
   EXPECT_EQ(errors_of(api_pool("    backends: [\"127.0.0.1:9001\"]\n"
                                "    hash_key: path\n")),
             Lines{"fulcrum.yaml:4:15: pools.api.hash_key: only used with strategy: hash (this "
-                  "pool's is weighted)"});
+                  "pool's is round_robin)"});
 }
 
 TEST(ConfigFilePools, HealthSettings) {
@@ -324,7 +324,8 @@ TEST(ConfigFilePools, TopLevelStrategyNeedsTopLevelBackends) {
   Config c = load("backends: [\"127.0.0.1:9001\"]\nstrategy: hash\nhash_key: \"cookie:s\"\n");
   EXPECT_EQ(c.pools.at(0).name, "default");
   EXPECT_EQ(c.pools[0].strategy, Strategy::kHash);
-  EXPECT_EQ(c.strategy, "hash");
+  EXPECT_EQ(c.strategy, Strategy::kHash);
+  EXPECT_EQ(c.hash_key.name, "s");
   EXPECT_EQ(errors_of("pools:\n  api:\n    backends: [\"127.0.0.1:9001\"]\nstrategy: random\n"),
             Lines{"fulcrum.yaml:4:11: strategy: only with top-level backends; a pool in `pools` "
                   "sets its own strategy"});
