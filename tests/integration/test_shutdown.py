@@ -29,10 +29,12 @@ def slow_backend_handler(delay, released=None):
 
 
 def refuses_connections(port):
+    """True once the port takes no new connection. A connection that lands in the queue just as
+    the last copy of the listening socket closes is reset: that is a refusal too."""
     try:
         socket.create_connection((harness.HOST, port), timeout=2).close()
         return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
         return True
 
 
