@@ -56,6 +56,7 @@ const std::pair<const char*, Override> kOverrides[] = {
     {"--pid-file", [](Config& to, const Config& from) { to.pid_file = from.pid_file; }},
     {"--strategy", [](Config& to, const Config& from) { to.strategy = from.strategy; }},
     {"--hash-key", [](Config& to, const Config& from) { to.hash_key = from.hash_key; }},
+    {"--retries", [](Config& to, const Config& from) { to.retries = from.retries; }},
     {"--log-level", [](Config& to, const Config& from) { to.log_level = from.log_level; }},
     {"--io", [](Config& to, const Config& from) { to.io = from.io; }},
     {"--client-header-timeout",
@@ -140,6 +141,9 @@ int parse_command_line(int argc, char** argv, Config* config) {
       ->check(CLI::IsMember({"round_robin", "weighted", "random", "least_conn", "p2c", "hash"}));
   app.add_option("--hash-key", hash_key, "What -s hash hashes: ip, path, header:NAME, cookie:NAME")
       ->capture_default_str();
+  app.add_option("--retries", cli.retries, "Other backends a failed request may be tried on")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 10u));
   app.add_option("-l,--log-level", log_level, "Log level: err, warn, info, debug")
       ->capture_default_str()
       ->check(CLI::IsMember({"err", "error", "warn", "info", "debug"}));

@@ -93,7 +93,7 @@ struct PoolConfig {
   Strategy strategy = Strategy::kRoundRobin;  // weighted round-robin
   HashKey hash_key;  // meaningful with Strategy::kHash
   HealthCheck health;
-  uint32_t retries = 1;        // further backends tried when one cannot be reached
+  uint32_t retries = 2;        // further backends a failed request may be tried on
   milliseconds slow_start{0};  // a recovered backend's weight ramps up over this; 0: at once
   PoolTimeouts timeouts;       // the top-level timeouts unless the pool sets its own
   uint32_t pool_size = 64;     // idle connections kept per backend and loop
@@ -142,6 +142,7 @@ struct Config {
   std::string pid_file;
   Strategy strategy = Strategy::kRoundRobin;  // the default pool's
   HashKey hash_key;                            // the default pool's, for Strategy::kHash
+  uint32_t retries = 2;                        // the default pool's
   std::string config_file;
   base::LogLevel log_level = base::LogLevel::kInfo;
   io::Backend io = io::Backend::kAuto;

@@ -239,6 +239,7 @@ bool complete(Config* cfg, Diagnostics* diagnostics) {
   cfg->backends = pool.backends;
   cfg->strategy = pool.strategy;
   cfg->hash_key = pool.hash_key;
+  cfg->retries = pool.retries;
   return true;
 }
 

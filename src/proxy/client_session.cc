@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "base/log.h"
 #include "http/forward.h"
@@ -19,6 +20,24 @@ constexpr size_t kReadSize = 32 * 1024;
 // Body bytes that arrived with a head are sent with it, in one send, up to this much: one
 // system call (and one packet) instead of two for most small messages.
 constexpr size_t kCoalesceMax = 32 * 1024;
+// A request body up to this size (with Content-Length) is kept whole, so that the request can
+// be retried on another backend.
+constexpr uint64_t kKeptBodyMax = 64 * 1024;
+
+// RFC 9110 §9.2.2.
+bool is_idempotent(http::Method m) {
+  switch (m) {
+    case http::Method::kGet:
+    case http::Method::kHead:
+    case http::Method::kPut:
+    case http::Method::kDelete:
+    case http::Method::kOptions:
+    case http::Method::kTrace:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Moves the start of a Content-Length body from `from` to the head in `out`; returns how many
 // body bytes are left to relay.
@@ -145,34 +164,65 @@ base::Task<void> ClientSession::send_error(int status) {
                           ctx_.loop.now() + ctx_.config.timeouts.client_idle);
 }
 
+base::Task<bool> ClientSession::keep_body(uint64_t length) {
+  while (length > 0) {
+    size_t take = static_cast<size_t>(std::min<uint64_t>(in_.size(), length));
+    out_.append(in_.data(), take);
+    in_.consume(take);
+    length -= take;
+    if (length == 0) break;
+    in_.reserve(kReadSize);
+    int n = co_await ctx_.loop.recv(fd_, in_.write_ptr(), in_.writable(),
+                                    ctx_.loop.now() + ctx_.config.timeouts.client_idle);
+    if (n <= 0) co_return false;
+    in_.commit(static_cast<size_t>(n));
+  }
+  co_return true;
+}
+
 base::Task<bool> ClientSession::forward() {
   const config::Config& c = ctx_.config;
   io::Loop& loop = ctx_.loop;
   // The head's slices point into in_; keep what is needed after the head leaves it.
-  const bool head_request = req_.method == http::Method::kHead;
-  const uint8_t client_minor = req_.version_minor;
-  const http::Framing body_framing = req_.framing;
-  uint64_t body_length = req_.content_length;
-  const bool has_body = body_framing == http::Framing::kChunked ||
-                        (body_framing == http::Framing::kContentLength && body_length > 0);
-  const bool expect_continue = req_.expect_continue && has_body;
-  bool client_keep = req_.keep_alive;
+  Exchange x;
+  x.head_request = req_.method == http::Method::kHead;
+  x.client_minor = req_.version_minor;
+  x.body_framing = req_.framing;
+  x.body_left = req_.framing == http::Framing::kContentLength ? req_.content_length : 0;
+  x.expect_continue = req_.expect_continue && (x.body_framing == http::Framing::kChunked ||
+                                               x.body_left > 0);
+  x.client_keep = req_.keep_alive;
+  const bool idempotent = is_idempotent(req_.method);
 
-  const io::TimePoint now = loop.now();
   upstream::PickContext pick;
   if (c.strategy == upstream::Strategy::kHash) {
     pick.key = balance_key(c.hash_key, in_.data(), req_, client_ip_view_);
   }
-  auto picked = ctx_.balancer->pick(
-      pick, [this, now](size_t i) { return ctx_.backends[i].breaker.available(now); });
-  if (!picked) {
-    co_await send_error(503);
-    co_return false;
+  http::ForwardInfo info;
+  info.client_ip = client_ip_view_;
+  info.default_host = ctx_.backends.front().name;
+  out_.clear();
+  http::write_request_head(in_.data(), req_, info, out_);
+  in_.consume(req_.head_size);
+
+  // A small body is read whole before the first attempt, so that a failed attempt can be
+  // repeated on another backend; a larger or chunked one streams and allows no retry once sent.
+  bool body_kept = x.body_framing != http::Framing::kChunked;
+  if (x.body_framing == http::Framing::kContentLength && x.body_left <= kKeptBodyMax) {
+    if (x.expect_continue) {
+      int r = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
+                                 loop.now() + c.timeouts.client_idle);
+      if (r < 0) co_return false;
+      x.expect_continue = false;
+    }
+    bool kept = co_await keep_body(x.body_left);
+    if (!kept) co_return false;
+    x.body_left = 0;
+  } else if (x.body_framing == http::Framing::kContentLength) {
+    body_kept = false;
   }
-  backend_ = *picked;
-  upstream::Backend& backend = ctx_.backends[backend_];
-  backend.breaker.on_picked(now);
-  // Tells the balancer when the request ends, however forward() returns.
+
+  // Tells the balancer when a try ends, however it ends.
   struct InFlight {
     upstream::Balancer& balancer;
     size_t backend;
@@ -180,83 +230,49 @@ base::Task<bool> ClientSession::forward() {
     io::TimePoint start;
     bool ok = false;
     ~InFlight() { balancer.on_end(backend, loop.now() - start, ok); }
-  } in_flight{*ctx_.balancer, backend_, loop, now};
-  ctx_.balancer->on_start(backend_);
-
-  http::ForwardInfo info;
-  info.client_ip = client_ip_view_;
-  info.default_host = backend.name;
-  out_.clear();
-  http::write_request_head(in_.data(), req_, info, out_);
-  in_.consume(req_.head_size);
-  body_length = coalesce_body(in_, body_framing, body_length, out_);
-
-  // A pooled connection may have been closed by the backend just as we send: then the request
-  // is sent once more on a fresh connection (nothing of the body has left yet).
-  for (bool retried = false;;) {
-    bool reused = false;
-    int fd = co_await open_backend(&reused);
-    if (fd < 0) {
-      if (backend.breaker.record_failure(loop.now())) {
-        LOG_WARN("backend %s is down: connect failed", backend.name.c_str());
-      }
-      LOG_DEBUG("connect to %s failed: %d", backend.name.c_str(), -fd);
-      co_await send_error(fd == -ETIMEDOUT ? 504 : 502);
+  };
+  std::optional<InFlight> in_flight;
+  int last_status = 503;
+  for (uint32_t retries_left = c.retries;; --retries_left) {
+    const io::TimePoint now = loop.now();
+    auto picked = ctx_.balancer->pick(
+        pick, [this, now](size_t i) { return ctx_.backends[i].breaker.available(now); });
+    if (!picked) {
+      co_await send_error(last_status);
       co_return false;
     }
-    backend_fd_ = fd;
-    int r = co_await loop.send(fd, out_.data(), out_.size(), loop.now() + c.timeouts.backend);
-    if (r >= 0) break;
-    release_backend(false);
-    if (!reused || retried) {
-      backend.breaker.record_failure(loop.now());
-      co_await send_error(502);
+    backend_ = *picked;
+    ctx_.backends[backend_].breaker.on_picked(now);
+    in_flight.reset();
+    in_flight.emplace(InFlight{*ctx_.balancer, backend_, loop, now});
+    ctx_.balancer->on_start(backend_);
+
+    bool reached = false;
+    int status = co_await attempt(x, &reached);
+    if (status == 0) break;
+    if (status == kCloseQuietly) co_return false;
+    // Never a second try once the backend may have acted on a request that is not safe to
+    // repeat, or once body bytes left that were not kept.
+    bool retry = retries_left > 0 && body_kept && (!reached || idempotent);
+    LOG_DEBUG("backend %s failed (%d)%s", ctx_.backends[backend_].name.c_str(), status,
+              retry ? "; trying another" : "");
+    if (!retry) {
+      co_await send_error(status);
       co_return false;
     }
-    retried = true;
+    last_status = status;
+    pick.exclude = backend_;
   }
-
-  if (expect_continue) {
-    int r = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
-                               loop.now() + c.timeouts.client_idle);
-    if (r < 0) {
-      release_backend(false);
-      co_return false;
-    }
-  }
-  RelayResult upload = co_await relay_body(
-      {loop, fd_, backend_fd_, in_, c.timeouts.client_idle, c.timeouts.backend}, body_framing,
-      body_length, false);
-  if (upload == RelayResult::kSourceFailed) {
-    // The client left or sent a malformed body: the backend connection is mid-request.
-    release_backend(false);
-    co_return false;
-  }
-  // The backend may have answered early and stopped reading (kSinkFailed): its answer is still
-  // read below, and the client connection closes since the rest of its body was not read.
-  if (upload == RelayResult::kSinkFailed) client_keep = false;
-
-  int status = co_await read_response_head(head_request, client_minor);
-  if (status != 0) {
-    release_backend(false);
-    if (backend.breaker.record_failure(loop.now())) {
-      LOG_WARN("backend %s is down: %s", backend.name.c_str(),
-               status == 504 ? "response timeout" : "bad or no response");
-    }
-    co_await send_error(status);
-    co_return false;
-  }
-  backend.breaker.record_success();
-  in_flight.ok = true;
+  in_flight->ok = true;
 
   const http::Framing resp_framing = resp_.framing;
   // A chunked response cannot be framed for an HTTP/1.0 client: it gets the payload and the
   // connection's end marks the body's end.
-  const bool dechunk = client_minor == 0 && resp_framing == http::Framing::kChunked;
-  client_keep = client_keep && !ctx_.draining && resp_framing != http::Framing::kUntilClose &&
-                !dechunk;
+  const bool dechunk = x.client_minor == 0 && resp_framing == http::Framing::kChunked;
+  const bool client_keep = x.client_keep && !ctx_.draining &&
+                           resp_framing != http::Framing::kUntilClose && !dechunk;
   out_.clear();
-  http::write_response_head(backend_in_.data(), resp_, !client_keep, client_minor, out_);
+  http::write_response_head(backend_in_.data(), resp_, !client_keep, x.client_minor, out_);
   const bool backend_keep = resp_.keep_alive;
   backend_in_.consume(resp_.head_size);
   uint64_t resp_length =
@@ -271,12 +287,75 @@ base::Task<bool> ClientSession::forward() {
       resp_framing, resp_length, dechunk);
   if (download != RelayResult::kDone) {
     // Response bytes already reached the client: closing is the only honest signal left.
-    LOG_DEBUG("response from %s cut short", backend.name.c_str());
+    LOG_DEBUG("response from %s cut short", ctx_.backends[backend_].name.c_str());
     release_backend(false);
     co_return false;
   }
   release_backend(backend_keep && resp_framing != http::Framing::kUntilClose);
   co_return client_keep;
+}
+
+base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
+  const config::Config& c = ctx_.config;
+  io::Loop& loop = ctx_.loop;
+  upstream::Backend& backend = ctx_.backends[backend_];
+  auto failed = [&](const char* why) {
+    if (backend.breaker.record_failure(loop.now())) {
+      LOG_WARN("backend %s is down: %s", backend.name.c_str(), why);
+    }
+  };
+  // A pooled connection may have been closed by the backend just as we send: then the request
+  // goes once more on a fresh connection (nothing of it reached the backend).
+  for (bool fresh_try = false;;) {
+    bool reused = false;
+    int fd = co_await open_backend(&reused);
+    if (fd < 0) {
+      failed(fd == -ETIMEDOUT ? "connect timeout" : "connect failed");
+      co_return fd == -ETIMEDOUT ? 504 : 502;
+    }
+    backend_fd_ = fd;
+    int r = co_await loop.send(fd, out_.data(), out_.size(), loop.now() + c.timeouts.backend);
+    if (r >= 0) break;
+    release_backend(false);
+    if (!reused || fresh_try) {
+      *reached = true;  // it may have read part of it
+      failed("send failed");
+      co_return 502;
+    }
+    fresh_try = true;
+  }
+  *reached = true;
+
+  if (x.expect_continue) {
+    int r = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
+                               loop.now() + c.timeouts.client_idle);
+    if (r < 0) {
+      release_backend(false);
+      co_return kCloseQuietly;
+    }
+    x.expect_continue = false;
+  }
+  RelayResult upload = co_await relay_body(
+      {loop, fd_, backend_fd_, in_, c.timeouts.client_idle, c.timeouts.backend}, x.body_framing,
+      x.body_left, false);
+  if (upload == RelayResult::kSourceFailed) {
+    // The client left or sent a malformed body: the backend connection is mid-request.
+    release_backend(false);
+    co_return kCloseQuietly;
+  }
+  // The backend may have answered early and stopped reading (kSinkFailed): its answer is still
+  // read below, and the client connection closes since the rest of its body was not read.
+  if (upload == RelayResult::kSinkFailed) x.client_keep = false;
+  x.body_left = 0;
+
+  int status = co_await read_response_head(x.head_request, x.client_minor);
+  if (status != 0) {
+    release_backend(false);
+    failed(status == 504 ? "response timeout" : "bad or no response");
+    co_return status;
+  }
+  backend.breaker.record_success();
+  co_return 0;
 }
 
 base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t client_minor) {

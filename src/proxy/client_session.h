@@ -37,11 +37,30 @@ class ClientSession {
   static constexpr int kHeadReady = 0;
   static constexpr int kCloseQuietly = -1;
 
+  // The request being forwarded, as far as the tries at backends need it once its head has
+  // left the read buffer.
+  struct Exchange {
+    bool head_request = false;
+    uint8_t client_minor = 1;
+    http::Framing body_framing = http::Framing::kNone;
+    uint64_t body_left = 0;        // Content-Length body bytes not in out_
+    bool expect_continue = false;  // a 100 Continue is still owed to the client
+    bool client_keep = false;
+  };
+
   base::Task<void> run();
   // Returns kHeadReady, kCloseQuietly, or an HTTP status to answer with before closing.
   base::Task<int> read_request_head();
   // Forwards the parsed request; returns whether the client connection stays open.
   base::Task<bool> forward();
+  // Reads the rest of a Content-Length body (length bytes) from the client into out_, after the
+  // head. Returns false if the client left or was too slow.
+  base::Task<bool> keep_body(uint64_t length);
+  // One try at backend_: connect (or reuse), send out_ and the rest of the body, read the
+  // response head into resp_. Returns 0 when resp_ is ready, kCloseQuietly when the client side
+  // failed, or the status for the client (502, 504). *reached: the backend may have got some of
+  // the request.
+  base::Task<int> attempt(Exchange& x, bool* reached);
   // Connects to (or reuses a pooled connection to) backend_; returns the fd or -errno.
   base::Task<int> open_backend(bool* reused);
   // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0 or

@@ -297,7 +297,7 @@ TEST(ConfigFilePools, TimeoutsAndPoolSizeDefaultToTheTopLevel) {
   const PoolConfig& web = c.pools.at(1);
   EXPECT_EQ(web.timeouts.backend, milliseconds(20'000));
   EXPECT_EQ(web.pool_size, 8u);
-  EXPECT_EQ(web.retries, 1u);
+  EXPECT_EQ(web.retries, 2u);  // the default
   EXPECT_EQ(web.slow_start, milliseconds(0));
   EXPECT_EQ(c.default_pool_index, 1u);
   ASSERT_EQ(c.backends.size(), 1u);  // the default pool's
