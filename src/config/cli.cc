@@ -57,6 +57,20 @@ const std::pair<const char*, Override> kOverrides[] = {
     {"--strategy", [](Config& to, const Config& from) { to.strategy = from.strategy; }},
     {"--hash-key", [](Config& to, const Config& from) { to.hash_key = from.hash_key; }},
     {"--retries", [](Config& to, const Config& from) { to.retries = from.retries; }},
+    {"--no-health-checks",
+     [](Config& to, const Config& from) { to.health.enabled = from.health.enabled; }},
+    {"--health-interval",
+     [](Config& to, const Config& from) { to.health.interval = from.health.interval; }},
+    {"--health-timeout", [](Config& to, const Config& from) { to.health.timeout = from.health.timeout; }},
+    {"--health-path", [](Config& to, const Config& from) { to.health.path = from.health.path; }},
+    {"--health-status",
+     [](Config& to, const Config& from) { to.health.expected_status = from.health.expected_status; }},
+    {"--unhealthy-threshold",
+     [](Config& to, const Config& from) {
+       to.health.unhealthy_threshold = from.health.unhealthy_threshold;
+     }},
+    {"--healthy-threshold",
+     [](Config& to, const Config& from) { to.health.healthy_threshold = from.health.healthy_threshold; }},
     {"--log-level", [](Config& to, const Config& from) { to.log_level = from.log_level; }},
     {"--io", [](Config& to, const Config& from) { to.io = from.io; }},
     {"--client-header-timeout",
@@ -144,6 +158,23 @@ int parse_command_line(int argc, char** argv, Config* config) {
   app.add_option("--retries", cli.retries, "Other backends a failed request may be tried on")
       ->capture_default_str()
       ->check(CLI::Range(0u, 10u));
+  HealthCheck& h = cli.health;
+  bool no_health_checks = false;
+  std::string health_status = "200";
+  app.add_flag("--no-health-checks", no_health_checks, "No active probes (passive checks stay)");
+  add_duration(app, "--health-interval", &h.interval, "Time between two probes of a backend");
+  add_duration(app, "--health-timeout", &h.timeout, "Time a probe may take");
+  app.add_option("--health-path", h.path, "What probes GET")->capture_default_str();
+  app.add_option("--health-status", health_status, "Expected probe status, e.g. 200 or 200-399")
+      ->capture_default_str();
+  app.add_option("--unhealthy-threshold", h.unhealthy_threshold,
+                 "Consecutive failures that take a backend down")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100u));
+  app.add_option("--healthy-threshold", h.healthy_threshold,
+                 "Consecutive successes that bring it back")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100u));
   app.add_option("-l,--log-level", log_level, "Log level: err, warn, info, debug")
       ->capture_default_str()
       ->check(CLI::IsMember({"err", "error", "warn", "info", "debug"}));
@@ -184,6 +215,13 @@ int parse_command_line(int argc, char** argv, Config* config) {
                             : Mode::kMultiProcess;
   cli.pin_workers = !no_affinity;
   cli.strategy = *upstream::parse_strategy(strategy);
+  h.enabled = !no_health_checks;
+  if (auto range = parse_status_range(health_status)) {
+    h.expected_status = {*range};
+  } else {
+    return fail("--health-status: '" + health_status + "' is not a status or range (e.g. 200-399)");
+  }
+  if (h.timeout > h.interval) return fail("--health-timeout: longer than --health-interval");
   if (auto key = parse_hash_key(hash_key)) {
     cli.hash_key = *key;
   } else {

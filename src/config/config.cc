@@ -1,8 +1,33 @@
 #include "config/config.h"
 
+#include <charconv>
+
 #include "config/file_headers.h"
 
 namespace fulcrum::config {
+
+std::optional<StatusRange> parse_status_range(std::string_view text) {
+  auto status = [](std::string_view t) -> std::optional<uint16_t> {
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < 100 || v > 599) {
+      return std::nullopt;
+    }
+    return static_cast<uint16_t>(v);
+  };
+  size_t dash = text.find('-');
+  auto first = status(text.substr(0, dash));
+  auto last = dash == std::string_view::npos ? first : status(text.substr(dash + 1));
+  if (!first || !last || *first > *last) return std::nullopt;
+  return StatusRange{*first, *last};
+}
+
+bool in_ranges(const std::vector<StatusRange>& ranges, unsigned status) {
+  for (const StatusRange& r : ranges) {
+    if (r.contains(status)) return true;
+  }
+  return false;
+}
 
 std::optional<HashKey> parse_hash_key(std::string_view text) {
   if (text == "ip") return HashKey{HashKey::Source::kClientIp, {}};

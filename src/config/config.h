@@ -68,17 +68,21 @@ struct StatusRange {
   bool contains(unsigned status) const { return status >= first && status <= last; }
 };
 
+// Reads "200" or "200-399" (statuses 100-599); nullopt if text is neither.
+std::optional<StatusRange> parse_status_range(std::string_view text);
+bool in_ranges(const std::vector<StatusRange>& ranges, unsigned status);
+
 // Active health checks: a GET of `path` on each backend every `interval`.
 struct HealthCheck {
-  bool enabled = false;  // true once the pool has a health section, unless it says otherwise
+  bool enabled = true;  // active probes; passive checks (real requests) are always on
   uint32_t unhealthy_threshold = 3;  // consecutive failed probes that take a backend down
   uint32_t healthy_threshold = 2;    // consecutive good probes that bring it back
   std::chrono::milliseconds interval{5'000};
   std::chrono::milliseconds timeout{2'000};  // per probe; never more than interval
   std::string path = "/";
-  std::vector<StatusRange> expected_status{StatusRange{200, 399}};  // a probe's good statuses
-  // Statuses of real responses that count as a backend failure (passive checks); none by default.
-  std::vector<StatusRange> failure_statuses;
+  std::vector<StatusRange> expected_status{StatusRange{200, 200}};  // a probe's good statuses
+  // Statuses of real responses that count as a backend failure (passive checks).
+  std::vector<StatusRange> failure_statuses{StatusRange{502, 504}};
 };
 
 struct PoolTimeouts {
@@ -143,6 +147,7 @@ struct Config {
   Strategy strategy = Strategy::kRoundRobin;  // the default pool's
   HashKey hash_key;                            // the default pool's, for Strategy::kHash
   uint32_t retries = 2;                        // the default pool's
+  HealthCheck health;                          // the default pool's
   std::string config_file;
   base::LogLevel log_level = base::LogLevel::kInfo;
   io::Backend io = io::Backend::kAuto;

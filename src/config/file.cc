@@ -240,6 +240,7 @@ bool complete(Config* cfg, Diagnostics* diagnostics) {
   cfg->strategy = pool.strategy;
   cfg->hash_key = pool.hash_key;
   cfg->retries = pool.retries;
+  cfg->health = pool.health;
   return true;
 }
 

@@ -31,15 +31,6 @@ std::string duration_text(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + "ms";
 }
 
-std::optional<uint16_t> parse_status(std::string_view s) {
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < 100 || v > 599) {
-    return std::nullopt;
-  }
-  return static_cast<uint16_t>(v);
-}
-
 }  // namespace
 
 const std::vector<std::string_view>& pool_keys() {
@@ -59,16 +50,13 @@ std::optional<std::vector<StatusRange>> read_status_ranges(YamlReader& reader, c
       ok = false;
       return;
     }
-    std::string_view s = item.node.Scalar();
-    size_t dash = s.find('-');
-    auto first = parse_status(s.substr(0, dash));
-    auto last = dash == s.npos ? first : parse_status(s.substr(dash + 1));
-    if (!first || !last || *first > *last) {
+    auto range = parse_status_range(item.node.Scalar());
+    if (!range) {
       reader.error(item, describe(item.node) + " is not " + std::string(kAllowed));
       ok = false;
       return;
     }
-    out.push_back({*first, *last});
+    out.push_back(*range);
   };
   if (f.node.IsSequence()) {
     reader.each_item(f, "a list of statuses", [&](size_t, const Field& item) { one(item); });
@@ -194,7 +182,6 @@ void PoolReader::read_hash_key(const Field& f) {
 
 void PoolReader::read_health(const Field& f) {
   HealthCheck& h = pool_.health;
-  h.enabled = true;
   reader_.each_field(
       f, "a map of health check settings",
       {"enabled", "path", "interval", "timeout", "unhealthy_threshold", "healthy_threshold",

@@ -236,13 +236,13 @@ base::Task<bool> ClientSession::forward() {
   for (uint32_t retries_left = c.retries;; --retries_left) {
     const io::TimePoint now = loop.now();
     auto picked = ctx_.balancer->pick(
-        pick, [this, now](size_t i) { return ctx_.backends[i].breaker.available(now); });
+        pick, [this, now](size_t i) { return ctx_.backends[i].health.available(now); });
     if (!picked) {
       co_await send_error(last_status);
       co_return false;
     }
     backend_ = *picked;
-    ctx_.backends[backend_].breaker.on_picked(now);
+    ctx_.backends[backend_].health.on_picked(now);
     in_flight.reset();
     in_flight.emplace(InFlight{*ctx_.balancer, backend_, loop, now});
     ctx_.balancer->on_start(backend_);
@@ -299,11 +299,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   const config::Config& c = ctx_.config;
   io::Loop& loop = ctx_.loop;
   upstream::Backend& backend = ctx_.backends[backend_];
-  auto failed = [&](const char* why) {
-    if (backend.breaker.record_failure(loop.now())) {
-      LOG_WARN("backend %s is down: %s", backend.name.c_str(), why);
-    }
-  };
+  auto failed = [&](const char* why) { upstream::record_outcome(backend, false, loop.now(), why); };
   // A pooled connection may have been closed by the backend just as we send: then the request
   // goes once more on a fresh connection (nothing of it reached the backend).
   for (bool fresh_try = false;;) {
@@ -354,7 +350,10 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     failed(status == 504 ? "response timeout" : "bad or no response");
     co_return status;
   }
-  backend.breaker.record_success();
+  // A status the configuration counts as failure (502-504 by default) still goes to the client.
+  bool bad_status = config::in_ranges(c.health.failure_statuses, resp_.status);
+  upstream::record_outcome(backend, !bad_status, loop.now(),
+                           bad_status ? "failure status" : "response");
   co_return 0;
 }
 

@@ -16,6 +16,8 @@ upstream::BackendSet make_backends(const config::Config& config) {
   upstream::BackendSet set;
   for (const auto& b : config.backends) {
     set.push_back({b.host + ":" + std::to_string(b.port), b.address, {}});
+    set.back().health.configure(config.health.unhealthy_threshold,
+                                config.health.healthy_threshold, config.health.enabled);
   }
   return set;
 }
@@ -26,6 +28,7 @@ Worker::Worker(io::Loop& loop, const config::Config& config, int listen_fd)
     : loop_(loop),
       backends_(make_backends(config)),
       ctx_(loop, config, backends_, std::random_device{}()),
+      prober_(loop, backends_, config.health, std::random_device{}()),
       listen_fd_(listen_fd) {
   drain_timer_.owner = this;
   drain_timer_.fire = &Worker::on_drain_timeout;
@@ -36,6 +39,7 @@ Worker::Worker(io::Loop& loop, const config::Config& config, int listen_fd)
 Worker::~Worker() { loop_.timers().disarm(drain_timer_); }
 
 void Worker::start() {
+  if (ctx_.config.health.enabled) prober_.start();
   accepting_ = true;
   base::spawn(accept_loop());
 }

@@ -7,6 +7,7 @@
 #include "io/loop.h"
 #include "proxy/context.h"
 #include "upstream/backend.h"
+#include "upstream/health/prober.h"
 
 namespace fulcrum::server {
 
@@ -30,6 +31,7 @@ class Worker {
   io::Loop& loop_;
   upstream::BackendSet backends_;
   proxy::ProxyContext ctx_;
+  upstream::Prober prober_;
   int listen_fd_;
   bool accepting_ = false;
   io::Op* pending_accept_ = nullptr;  // set while accept_loop waits in accept

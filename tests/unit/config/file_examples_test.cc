@@ -99,7 +99,7 @@ TEST(ConfigFileExamples, SeedLoadsAsTheDefaultPool) {
   EXPECT_EQ(pool.backends[0].address.to_string(), "127.0.0.1:9001");
   EXPECT_EQ(pool.backends[1].port, 9002);
   EXPECT_EQ(pool.backends[1].weight, 1u);
-  EXPECT_FALSE(pool.health.enabled);
+  EXPECT_TRUE(pool.health.enabled);  // probes are on by default
   EXPECT_TRUE(c.routes.empty());
   // The single-pool fields that the rest of the proxy reads today.
   ASSERT_EQ(c.backends.size(), 2u);

@@ -226,7 +226,7 @@ TEST(ConfigFilePools, HealthSettings) {
   EXPECT_TRUE(h.failure_statuses[0].contains(503));
   EXPECT_FALSE(h.failure_statuses[0].contains(499));
 
-  EXPECT_FALSE(load(api_pool("    backends: [\"127.0.0.1:9001\"]\n")).pools[0].health.enabled);
+  EXPECT_TRUE(load(api_pool("    backends: [\"127.0.0.1:9001\"]\n")).pools[0].health.enabled);
   EXPECT_FALSE(load(api_pool("    backends: [\"127.0.0.1:9001\"]\n"
                              "    health: {enabled: false, path: /x}\n"))
                    .pools[0]

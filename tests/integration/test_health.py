@@ -1,0 +1,61 @@
+"""Health: active probes and passive checks take backends down and bring them back, and each
+change of state is logged once."""
+
+import collections
+
+import harness
+from harness import http_request
+
+FAST_PROBES = ["--health-interval", "200ms", "--health-timeout", "150ms", "--health-path", "/health", "-l", "warn"]
+
+
+def servers(proxy, count):
+    return [http_request(proxy.port, "GET", "/").json().get("server") for _ in range(count)]
+
+
+class ActiveHealthTest(harness.TestCase):
+    def test_probes_take_a_sick_backend_down_before_clients_see_it(self):
+        sick = self.start_backend(id="sick", status=503)
+        good = self.start_backend(id="good")
+        proxy = self.start_proxy([sick, good], FAST_PROBES + ["--unhealthy-threshold", "2"])
+        self.assertTrue(harness.wait_until(lambda: "sick" not in proxy.output() and "up -> down" in proxy.output(), timeout=20), proxy.output())
+        self.assertIn("backend 127.0.0.1:%d: up -> down (probe: unexpected status)" % sick.port, proxy.output())
+        statuses = collections.Counter(http_request(proxy.port, "GET", "/").status for _ in range(20))
+        self.assertEqual(statuses, {200: 20})
+
+    def test_a_backend_that_comes_back_is_used_again(self):
+        good = self.start_backend(id="good")
+        port = harness.free_port()
+        proxy = self.start_proxy(["127.0.0.1:%d" % port, good], FAST_PROBES + ["--healthy-threshold", "2"])
+        self.assertTrue(harness.wait_until(lambda: "up -> down" in proxy.output(), timeout=20), proxy.output())
+        self.assertEqual(set(servers(proxy, 6)), {"good"})
+        self.start_backend(id="back", port=port)
+        self.assertTrue(harness.wait_until(lambda: "down -> up (probe passed)" in proxy.output(), timeout=20), proxy.output())
+        self.assertEqual(set(servers(proxy, 6)), {"good", "back"})
+        # Each change is logged once, however many probes confirm it.
+        self.assertEqual(proxy.output().count("up -> down"), 1)
+        self.assertEqual(proxy.output().count("down -> up"), 1)
+
+    def test_probe_requests_and_expected_status_ranges(self):
+        probes = self.start_scripted_backend(harness.respond(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n"))
+        proxy = self.start_proxy([probes], FAST_PROBES + ["--health-path", "/healthz", "--health-status", "200-399"])
+        self.assertTrue(probes.wait_for_requests(3, timeout=20))
+        for request in probes.requests[:3]:
+            self.assertEqual((request.method, request.target), ("GET", "/healthz"))
+            self.assertEqual(request.header("host"), "127.0.0.1:%d" % probes.port)
+        self.assertNotIn("up -> down", proxy.output())
+        strict = self.start_proxy([probes], FAST_PROBES + ["--health-path", "/healthz"])
+        self.assertTrue(harness.wait_until(lambda: "up -> down (probe: unexpected status)" in strict.output(), timeout=20), strict.output())
+
+
+class PassiveHealthTest(harness.TestCase):
+    def test_failure_statuses_take_a_backend_down(self):
+        sick = self.start_backend(id="sick", status=503)
+        good = self.start_backend(id="good")
+        proxy = self.start_proxy([sick, good], ["--no-health-checks", "-l", "warn"])
+        results = [http_request(proxy.port, "GET", "/r") for _ in range(12)]
+        # The sick backend's 503s reach the client (they are answers), three of them, then it is
+        # down and the good one takes everything.
+        self.assertEqual([r.status for r in results].count(503), 3)
+        self.assertEqual([r.json()["server"] for r in results[-6:]], ["good"] * 6)
+        self.assertIn("up -> down (failure status)", proxy.output())
