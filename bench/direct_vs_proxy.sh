@@ -11,7 +11,8 @@ build="${1:-build}"
 conns="${CONNS:-200}"; duration="${DURATION:-10}"; rounds="${ROUNDS:-3}"; path="${PATH_:-/bytes/6}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-pin() { if [[ $(nproc) -ge 2 ]]; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# Always run in a subshell (background job or pipeline), so exec leaves $! naming the program.
+pin() { if [[ $(nproc) -ge 2 ]]; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {
   for _ in $(seq 200); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
