@@ -244,7 +244,7 @@ base::Task<bool> ClientSession::forward() {
     backend_ = *picked;
     ctx_.backends[backend_].health.on_picked(now);
     in_flight.reset();
-    in_flight.emplace(InFlight{*ctx_.balancer, backend_, loop, now});
+    in_flight.emplace(*ctx_.balancer, backend_, loop, now);
     ctx_.balancer->on_start(backend_);
 
     bool reached = false;
