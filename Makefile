@@ -3,7 +3,8 @@ BUILD      ?= build
 BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc)
 
-.PHONY: all build deps run test bench clean
+.PHONY: all build deps run test bench fuzz clean
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -25,6 +26,13 @@ test: build
 bench: build
 	@scripts/install-deps.sh --bench
 	bench/direct_vs_proxy.sh $(BUILD)
+
+# libFuzzer (clang) on every target for FUZZ_SECONDS each; the seeds are in tests/fuzz/corpus.
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	cmake --preset fuzz
+	cmake --build --preset fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/fuzz.sh build-fuzz
 
 clean:
 	rm -rf $(BUILD)

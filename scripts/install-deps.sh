@@ -8,9 +8,10 @@ packages=(
   liburing-dev libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl procps iproute2
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk haproxy nginx nghttp2-client)
-fi
+case "${1:-}" in
+  --bench) packages+=(wrk haproxy nginx nghttp2-client) ;;
+  --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
