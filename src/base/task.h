@@ -9,6 +9,7 @@
 #include <exception>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "base/frame_pool.h"
 
@@ -92,8 +93,29 @@ class [[nodiscard]] Task<void> {
   void await_resume() noexcept {}
 
  private:
+  friend class TaskGroup;
   explicit Task(Handle h) : h_(h) {}
   Handle h_;
+};
+
+// Tasks that run for the life of a loop (signal readers, probes, the accept loop). Unlike
+// spawn(), the group keeps their frames and destroys them, finished or still suspended, when it
+// is destroyed: it must go before its loop does, once the loop no longer runs, so that nothing
+// resumes a destroyed frame.
+class TaskGroup {
+ public:
+  TaskGroup() = default;
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+
+  // Runs task until its first suspension.
+  void start(Task<void> task) {
+    tasks_.push_back(std::move(task));
+    tasks_.back().h_.resume();
+  }
+
+ private:
+  std::vector<Task<void>> tasks_;
 };
 
 namespace detail {

@@ -39,9 +39,9 @@ Worker::Worker(io::Loop& loop, const config::Config& config, int listen_fd)
 Worker::~Worker() { loop_.timers().disarm(drain_timer_); }
 
 void Worker::start() {
-  if (ctx_.config.health.enabled) prober_.start();
+  if (ctx_.config.health.enabled) prober_.start(tasks_);
   accepting_ = true;
-  base::spawn(accept_loop());
+  tasks_.start(accept_loop());
 }
 
 base::Task<void> Worker::accept_loop() {

@@ -36,6 +36,7 @@ class Worker {
   bool accepting_ = false;
   io::Op* pending_accept_ = nullptr;  // set while accept_loop waits in accept
   io::Timer drain_timer_;
+  base::TaskGroup tasks_;  // the accept loop and the probes; destroyed first
 };
 
 }  // namespace fulcrum::server

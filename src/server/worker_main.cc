@@ -71,8 +71,9 @@ int run_worker(const config::Config& config, int listen_fd, int control_fd, Cont
   }
   Worker worker(*loop, config, listen_fd);
   Controlled target{*loop, worker};
-  base::spawn(control == Control::kSignals ? read_signals(*loop, control_fd, target)
-                                           : read_commands(*loop, control_fd, target));
+  base::TaskGroup control_reader;  // destroyed before the worker and the loop
+  control_reader.start(control == Control::kSignals ? read_signals(*loop, control_fd, target)
+                                                    : read_commands(*loop, control_fd, target));
   worker.start();
   LOG_DEBUG("worker running on %s", std::string(loop->name()).c_str());
   loop->run();

@@ -12,8 +12,8 @@ Prober::Prober(io::Loop& loop, BackendSet& backends, const config::HealthCheck& 
                uint64_t seed)
     : loop_(loop), backends_(backends), check_(check), random_(seed) {}
 
-void Prober::start() {
-  for (size_t i = 0; i < backends_.size(); ++i) base::spawn(probe_forever(i));
+void Prober::start(base::TaskGroup& tasks) {
+  for (size_t i = 0; i < backends_.size(); ++i) tasks.start(probe_forever(i));
 }
 
 base::Task<void> Prober::probe_forever(size_t i) {

@@ -17,8 +17,8 @@ class Prober {
  public:
   Prober(io::Loop& loop, BackendSet& backends, const config::HealthCheck& check, uint64_t seed);
 
-  // Starts one probing coroutine per backend; they run until the loop stops.
-  void start();
+  // Starts one probing coroutine per backend in tasks; they run until the loop stops.
+  void start(base::TaskGroup& tasks);
 
  private:
   base::Task<void> probe_forever(size_t backend);
