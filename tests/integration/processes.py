@@ -1,6 +1,7 @@
 """fulcrum and fulcrum-backend as child processes: each on a free port, ready once it listens,
 stopped by its own pid only, its output kept in a temporary file for diagnostics."""
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -60,6 +61,17 @@ def is_listening(pid, port):
     return bool(_listening_socket_inodes(port) & _socket_inodes_of(pid))
 
 
+def read_log(log):
+    """Everything in a process's log file so far, read without moving the shared offset."""
+    chunks, offset = [], 0
+    while True:
+        chunk = os.pread(log.fileno(), 1 << 20, offset)
+        if not chunk:
+            return b"".join(chunks).decode("utf-8", "replace")
+        chunks.append(chunk)
+        offset += len(chunk)
+
+
 # --- Processes -------------------------------------------------------------------------------
 
 
@@ -85,6 +97,9 @@ class ServerProcess:
         for _ in range(attempts):
             chosen = port if port is not None else free_port()
             log = tempfile.TemporaryFile(prefix="fulcrum-it-")
+            # The process and its children share this file's offset: appending keeps their lines
+            # from overwriting each other, and reads (read_log) leave the offset alone.
+            fcntl.fcntl(log.fileno(), fcntl.F_SETFL, fcntl.fcntl(log.fileno(), fcntl.F_GETFL) | os.O_APPEND)
             args = self._command(chosen)
             proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + START_TIMEOUT
@@ -97,8 +112,7 @@ class ServerProcess:
             if proc.poll() is None:
                 self.proc, self.port, self.args, self._log = proc, chosen, args, log
                 return
-            log.seek(0)
-            output = log.read().decode("utf-8", "replace")
+            output = read_log(log)
             log.close()
             failures.append("%s exited with %s at startup:\n%s" % (" ".join(args), proc.returncode, output))
             if "in use" not in output.lower():
@@ -147,9 +161,7 @@ class ServerProcess:
     def output(self):
         if self._log is None or self._log.closed:
             return ""
-        self._log.flush()
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", "replace")
+        return read_log(self._log)
 
     def describe(self):
         return "%s (pid %s, port %s): %s" % (self.name, self.pid if self.proc else "-", self.port, " ".join(self.args or []))
