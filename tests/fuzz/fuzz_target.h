@@ -13,6 +13,9 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <vector>
+
+#include "http/scan.h"
 
 // Aborts, saying which invariant broke and where, unless `cond` holds. Compiled in whatever the
 // build type: a fuzz target without its checks only finds crashes.
@@ -89,5 +92,17 @@ class FreshCopy {
   std::unique_ptr<char[]> bytes_;
   size_t size_;
 };
+
+// Every scanner this CPU can run, the scalar one first.
+inline const std::vector<const http::Scanner*>& scanners() {
+  static const std::vector<const http::Scanner*> all = [] {
+    std::vector<const http::Scanner*> out;
+    for (http::ScanIsa isa : {http::ScanIsa::kScalar, http::ScanIsa::kSse42, http::ScanIsa::kAvx2}) {
+      if (const http::Scanner* s = http::scanner_for(isa)) out.push_back(s);
+    }
+    return out;
+  }();
+  return all;
+}
 
 }  // namespace fulcrum::fuzz

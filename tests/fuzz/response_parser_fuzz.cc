@@ -155,17 +155,6 @@ void check_invariants(const char* data, size_t len, const Limits& limits, bool h
   if (h.version_minor == 0) FUZZ_CHECK(h.framing != Framing::kChunked);
 }
 
-const std::vector<const Scanner*>& scanners() {
-  static const std::vector<const Scanner*> all = [] {
-    std::vector<const Scanner*> out;
-    for (ScanIsa isa : {ScanIsa::kScalar, ScanIsa::kSse42, ScanIsa::kAvx2}) {
-      if (const Scanner* s = scanner_for(isa)) out.push_back(s);
-    }
-    return out;
-  }();
-  return all;
-}
-
 void record_error(const ResponseParser& parser, Outcome& o) {
   if (o.status == ParseStatus::kError) o.error_reason = parser.error_reason();
 }
@@ -186,13 +175,13 @@ Outcome parse_whole(std::string_view input, const Limits& limits, const Scanner&
 }
 
 Outcome check(std::string_view input, const Limits& limits, bool head_request, Choices& choices) {
-  const Outcome whole = parse_whole(input, limits, *scanners()[0], head_request);  // scalar
-  for (size_t i = 1; i < scanners().size(); ++i) {
-    const Outcome simd = parse_whole(input, limits, *scanners()[i], head_request);
-    expect_same(isa_name(scanners()[i]->isa), whole, simd);
+  const Outcome whole = parse_whole(input, limits, *fuzz::scanners()[0], head_request);  // scalar
+  for (size_t i = 1; i < fuzz::scanners().size(); ++i) {
+    const Outcome simd = parse_whole(input, limits, *fuzz::scanners()[i], head_request);
+    expect_same(isa_name(fuzz::scanners()[i]->isa), whole, simd);
   }
 
-  const Scanner& scan = *scanners()[choices.below(scanners().size())];
+  const Scanner& scan = *fuzz::scanners()[choices.below(fuzz::scanners().size())];
   const size_t first = choices.below(input.size() + 1);
   const size_t second = first + choices.below(input.size() - first + 1);
   ResponseParser parser(limits, scan);

@@ -43,17 +43,6 @@ const Scan kScans[] = {
     {"span_target", &Scanner::span_target, [](char c) { return !is_target_char(c); }},
 };
 
-const std::vector<const Scanner*>& scanners() {
-  static const std::vector<const Scanner*> all = [] {
-    std::vector<const Scanner*> out;
-    for (ScanIsa isa : {ScanIsa::kScalar, ScanIsa::kSse42, ScanIsa::kAvx2}) {
-      if (const Scanner* s = scanner_for(isa)) out.push_back(s);
-    }
-    return out;
-  }();
-  return all;
-}
-
 size_t reference(const Scan& scan, const char* p, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (scan.stops(p[i])) return i;
@@ -65,7 +54,7 @@ size_t reference(const Scan& scan, const char* p, size_t n) {
 void check_range(const char* p, size_t n) {
   for (const Scan& scan : kScans) {
     const size_t want = reference(scan, p, n);
-    for (const Scanner* s : scanners()) {
+    for (const Scanner* s : fuzz::scanners()) {
       const size_t got = (s->*scan.fn)(p, n);
       if (got != want) {
         const std::string_view isa = isa_name(s->isa);
