@@ -100,7 +100,7 @@ struct PoolConfig {
   uint32_t retries = 2;        // further backends a failed request may be tried on
   milliseconds slow_start{0};  // a recovered backend's weight ramps up over this; 0: at once
   PoolTimeouts timeouts;       // the top-level timeouts unless the pool sets its own
-  uint32_t pool_size = 64;     // idle connections kept per backend and loop
+  uint32_t pool_size = 1024;   // idle connections kept per backend and loop
 };
 
 // One header edit; `value` is empty for removals.
@@ -153,7 +153,7 @@ struct Config {
   io::Backend io = io::Backend::kAuto;
   Timeouts timeouts;
   http::Limits limits;
-  uint32_t pool_size = 64;  // idle connections kept per backend and loop; pools' default
+  uint32_t pool_size = 1024;  // idle connections kept per backend and loop; pools' default
 
   // Filled by the configuration file; the command line leaves them empty.
   std::vector<ListenConfig> listeners;
