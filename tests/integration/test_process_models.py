@@ -181,6 +181,32 @@ class MultiProcessTest(harness.TestCase):
         self.assertFalse(os.path.exists(pid_file))
 
 
+    def test_workers_are_pinned_one_per_cpu_unless_told_not_to(self):
+        cpus = len(os.sched_getaffinity(0))
+        if cpus < 2:
+            self.skipTest("pinning needs two CPUs to be observable; this machine has %d" % cpus)
+
+        def allowed(pid):
+            with open("/proc/%d/status" % pid) as f:
+                return [line.split()[1] for line in f if line.startswith("Cpus_allowed_list:")][0]
+
+        pinned = self.start_mp(workers=2)
+        lists = sorted(allowed(pid) for pid in children_of(pinned.pid))
+        self.assertEqual(len(set(lists)), 2, lists)
+        self.assertTrue(all(l.isdigit() for l in lists), lists)  # one CPU each
+        free = self.start_mp(workers=2, extra=["--no-affinity"])
+        self.assertEqual({allowed(pid) for pid in children_of(free.pid)}, {allowed(free.pid)})
+
+    def test_sigquit_stops_at_once(self):
+        proxy = self.start_mp(workers=1, extra=["--drain-timeout", "60s"])
+        conn = self.connect(proxy)
+        conn.send(harness.build_request("GET", "/hang", host="h"))
+        time.sleep(0.3)
+        proxy.send_signal(signal.SIGQUIT)
+        self.assertEqual(proxy.wait(10), 0, proxy.output())
+        self.assertClosedWithin(conn, 5)
+
+
 class MultiThreadTest(harness.TestCase):
     def test_threads_serve_and_drain(self):
         backend = self.start_backend()
