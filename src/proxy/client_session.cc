@@ -23,6 +23,8 @@ constexpr size_t kCoalesceMax = 32 * 1024;
 // A request body up to this size (with Content-Length) is kept whole, so that the request can
 // be retried on another backend.
 constexpr uint64_t kKeptBodyMax = 64 * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(5);
+constexpr uint64_t kLingerMaxBytes = 64 * 1024 * 1024;
 
 // RFC 9110 §9.2.2.
 bool is_idempotent(http::Method m) {
@@ -95,6 +97,19 @@ base::Task<void> ClientSession::run() {
     bool keep_alive = co_await forward();
     if (!keep_alive) break;
   }
+  if (answered_error_) co_await linger();
+}
+
+base::Task<void> ClientSession::linger() {
+  ::shutdown(fd_, SHUT_WR);
+  const io::TimePoint deadline = ctx_.loop.now() + kLingerTime;
+  for (uint64_t dropped = 0; dropped < kLingerMaxBytes;) {
+    in_.clear();
+    in_.reserve(kReadSize);
+    int n = co_await ctx_.loop.recv(fd_, in_.write_ptr(), in_.writable(), deadline);
+    if (n <= 0) break;
+    dropped += static_cast<uint64_t>(n);
+  }
 }
 
 base::Task<int> ClientSession::read_request_head() {
@@ -158,6 +173,7 @@ void ClientSession::release_backend(bool reusable) {
 }
 
 base::Task<void> ClientSession::send_error(int status) {
+  answered_error_ = true;
   out_.clear();
   write_error_response(status, out_);
   co_await ctx_.loop.send(fd_, out_.data(), out_.size(),

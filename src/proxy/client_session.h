@@ -67,6 +67,11 @@ class ClientSession {
   // the status to answer the client with (502, 504).
   base::Task<int> read_response_head(bool head_request, uint8_t client_minor);
   base::Task<void> send_error(int status);
+  // After an error response: the client may still be sending (a body fulcrum did not read).
+  // Closing now would make the kernel answer with a reset that can destroy the response before
+  // the client reads it, so the connection is half-closed and what arrives is read and dropped,
+  // for up to kLingerTime, before closing (nginx's lingering close).
+  base::Task<void> linger();
   void release_backend(bool reusable);
 
   ProxyContext& ctx_;
@@ -74,6 +79,7 @@ class ClientSession {
   int backend_fd_ = -1;
   size_t backend_ = 0;
   uint32_t requests_ = 0;
+  bool answered_error_ = false;  // the connection ends with an error response: linger
   ClientSession* prev_ = nullptr;
   ClientSession* next_ = nullptr;
   char client_ip_[INET6_ADDRSTRLEN] = {};

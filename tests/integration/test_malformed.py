@@ -1,6 +1,8 @@
 """Malformed or oversized requests: each gets its status, the connection closes, and the backend
 never sees the request (its /stats, read directly, count no new request)."""
 
+import socket
+
 import harness
 
 
@@ -171,3 +173,25 @@ if __name__ == "__main__":
     import unittest
 
     unittest.main()
+
+
+class LingeringCloseTest(harness.TestCase):
+    def test_after_an_error_the_client_may_go_on_sending_without_a_reset(self):
+        # A client busy uploading when its request is refused must be able to read the answer:
+        # fulcrum half-closes and drops what still arrives for a while instead of closing, which
+        # would make the kernel reset the connection (and could destroy the response in flight).
+        proxy = self.start_proxy([self.start_backend()])
+        sock = socket.create_connection((harness.HOST, proxy.port), timeout=10)
+        self.addCleanup(sock.close)
+        sock.sendall(b"POST /x HTTP/1.1\r\nHost: h\r\nBad Header: x\r\nContent-Length: 2000000\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b"\n") or b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        self.assertTrue(answer.startswith(b"HTTP/1.1 400 "), answer)
+        block = b"x" * 65536
+        for _ in range(30):  # the rest of the announced body, far more than socket buffers hold
+            sock.sendall(block)
+        self.assertEqual(sock.recv(4096), b"", "expected the end of the stream after the 400")
