@@ -10,7 +10,7 @@
 
 namespace fulcrum::net {
 
-int listen_on(const Address& addr, int backlog, std::string* error) {
+int listen_on(const Address& addr, int backlog, std::string* error, PortSharing sharing) {
   int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *error = addr.to_string() + ": socket: " + std::strerror(errno);
@@ -18,7 +18,9 @@ int listen_on(const Address& addr, int backlog, std::string* error) {
   }
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (sharing == PortSharing::kReusePort) {
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  }
   if (::bind(fd, addr.sa(), addr.len) < 0 || ::listen(fd, backlog) < 0) {
     *error = addr.to_string() + ": " + std::strerror(errno);
     ::close(fd);

@@ -5,10 +5,15 @@
 
 namespace fulcrum::net {
 
-// A non-blocking listening TCP socket with SO_REUSEADDR and SO_REUSEPORT (so that workers and an
-// upgraded binary can each own one on the same port). Returns the fd, or -1 with *error set
+enum class PortSharing {
+  kReusePort,  // SO_REUSEPORT: workers and an upgraded binary each own a socket on the port
+  kExclusive,  // a second listener on the port fails instead of silently sharing it
+};
+
+// A non-blocking listening TCP socket with SO_REUSEADDR. Returns the fd, or -1 with *error set
 // (naming the address, e.g. "127.0.0.1:8080: Address already in use").
-int listen_on(const Address& addr, int backlog, std::string* error);
+int listen_on(const Address& addr, int backlog, std::string* error,
+              PortSharing sharing = PortSharing::kReusePort);
 
 // A non-blocking, close-on-exec TCP socket for connecting to addr, with TCP_NODELAY (the proxy
 // writes whole heads and body runs; Nagle would only add latency). Returns the fd or -errno.

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "base/signals.h"
 #include "config/cli.h"
 #include "net/socket.h"
 #include "server/master.h"
@@ -25,7 +26,7 @@ int run_single(const config::Config& config) {
     return 2;
   }
   // SIGHUP is read (and ignored) too: its default action would end the process.
-  int signal_fd = server::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP});
+  int signal_fd = base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP});
   int listen_fd = net::listen_on(address, 4096, &error);
   if (listen_fd < 0) {
     std::fprintf(stderr, "fulcrum: cannot listen on %s\n", error.c_str());
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
       return run_single(config);
     case config::Mode::kMultiThread:
       return server::run_threads(
-          config, server::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP}));
+          config, base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP}));
     case config::Mode::kMultiProcess:
       return server::Master(argc, argv, config).run();
   }

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/signals.h"
 #include "config/cli.h"
 #include "net/socket.h"
 #include "server/affinity.h"
@@ -64,7 +65,7 @@ int Master::run() {
     LOG_ERROR("--host: %s", error.c_str());
     return 2;
   }
-  signal_fd_ = block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2});
+  signal_fd_ = base::block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2});
   size_t workers = config_.workers ? config_.workers : cpus_.size();
   for (int fd : inherited_listeners()) slots_.push_back(Slot{.listen_fd = fd});
   while (slots_.size() > workers) {
@@ -113,7 +114,7 @@ void Master::start_worker(size_t index) {
     // Ctrl-C reaches the whole process group; the master turns it into one SIGTERM.
     ::signal(SIGINT, SIG_IGN);
     if (config_.pin_workers) pin_to_cpu(cpus_[index % cpus_.size()]);
-    int control = block_signals({SIGTERM, SIGQUIT});
+    int control = base::block_signals({SIGTERM, SIGQUIT});
     ::_exit(run_worker(config_, slot.listen_fd, control, Control::kSignals));
   }
   slot.pid = pid;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/signals.h"
 #include "net/socket.h"
 #include "server/affinity.h"
 #include "server/worker_main.h"

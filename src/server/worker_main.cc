@@ -54,14 +54,6 @@ base::Task<void> read_commands(io::Loop& loop, int fd, Controlled& target) {
 
 }  // namespace
 
-int block_signals(std::initializer_list<int> signals) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : signals) sigaddset(&set, s);
-  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return -1;
-  return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
 int run_worker(const config::Config& config, int listen_fd, int control_fd, Control control) {
   std::string error;
   auto loop = io::Loop::create(config.io, &error);

@@ -16,8 +16,4 @@ inline constexpr char kStopCommand = 'q';
 // Worker). Returns the exit status: 0, or 1 if the event loop cannot be set up.
 int run_worker(const config::Config& config, int listen_fd, int control_fd, Control control);
 
-// Blocks the given signals for the calling thread and the threads it creates later, and returns
-// a signalfd that reads them, or -1 with errno set.
-int block_signals(std::initializer_list<int> signals);
-
 }  // namespace fulcrum::server

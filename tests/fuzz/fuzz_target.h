@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/message.h"
 #include "http/scan.h"
 
 // Aborts, saying which invariant broke and where, unless `cond` holds. Compiled in whatever the
@@ -92,6 +93,19 @@ class FreshCopy {
   std::unique_ptr<char[]> bytes_;
   size_t size_;
 };
+
+// Whether a slice of a parsed head lies within the first `end` bytes of its input.
+inline bool within(http::Slice s, uint64_t end) { return uint64_t{s.off} + s.len <= end; }
+
+template <class Pred>
+bool all_of(const char* p, size_t n, Pred pred) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!pred(p[i])) return false;
+  }
+  return true;
+}
+
+inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
 // Every scanner this CPU can run, the scalar one first.
 inline const std::vector<const http::Scanner*>& scanners() {

@@ -90,17 +90,6 @@ void expect_same(std::string_view what, const Outcome& want, const Outcome& got)
   FUZZ_CHECK(same(want, got));
 }
 
-bool within(Slice s, uint64_t end) { return uint64_t{s.off} + s.len <= end; }
-
-template <class Pred>
-bool all_of(const char* p, size_t n, Pred pred) {
-  for (size_t i = 0; i < n; ++i) {
-    if (!pred(p[i])) return false;
-  }
-  return true;
-}
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
 Method method_named(std::string_view name) {
   static constexpr std::string_view kNames[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
@@ -130,13 +119,13 @@ void check_invariants(const char* data, size_t len, const Limits& limits, const 
   FUZZ_CHECK(std::memcmp(data + size - 4, "\r\n\r\n", 4) == 0);
 
   // request-line = method SP request-target SP HTTP-version
-  FUZZ_CHECK(h.method_name.len > 0 && within(h.method_name, size));
-  FUZZ_CHECK(all_of(data + h.method_name.off, h.method_name.len, is_token_char));
+  FUZZ_CHECK(h.method_name.len > 0 && fuzz::within(h.method_name, size));
+  FUZZ_CHECK(fuzz::all_of(data + h.method_name.off, h.method_name.len, is_token_char));
   FUZZ_CHECK(h.method == method_named(h.method_name.in(data)));
   const uint64_t method_end = uint64_t{h.method_name.off} + h.method_name.len;
   FUZZ_CHECK(h.target.off == method_end + 1 && data[method_end] == ' ');
-  FUZZ_CHECK(h.target.len > 0 && within(h.target, size));
-  FUZZ_CHECK(all_of(data + h.target.off, h.target.len, is_target_char));
+  FUZZ_CHECK(h.target.len > 0 && fuzz::within(h.target, size));
+  FUZZ_CHECK(fuzz::all_of(data + h.target.off, h.target.len, is_target_char));
   const uint64_t version = uint64_t{h.target.off} + h.target.len + 1;
   FUZZ_CHECK(version + 10 <= size && data[version - 1] == ' ');
   FUZZ_CHECK(std::memcmp(data + version, "HTTP/1.", 7) == 0);
@@ -146,16 +135,16 @@ void check_invariants(const char* data, size_t len, const Limits& limits, const 
 
   FUZZ_CHECK(h.headers.size() <= limits.max_headers);
   for (const HeaderField& f : h.headers) {
-    FUZZ_CHECK(f.name.len > 0 && within(f.name, size) && f.name.off > version);
-    FUZZ_CHECK(all_of(data + f.name.off, f.name.len, is_token_char));
+    FUZZ_CHECK(f.name.len > 0 && fuzz::within(f.name, size) && f.name.off > version);
+    FUZZ_CHECK(fuzz::all_of(data + f.name.off, f.name.len, is_token_char));
     FUZZ_CHECK(data[f.name.off + f.name.len] == ':');
-    FUZZ_CHECK(within(f.value, size) && f.value.off > f.name.off + f.name.len);
-    FUZZ_CHECK(all_of(data + f.value.off, f.value.len, is_field_value_char));
+    FUZZ_CHECK(fuzz::within(f.value, size) && f.value.off > f.name.off + f.name.len);
+    FUZZ_CHECK(fuzz::all_of(data + f.value.off, f.value.len, is_field_value_char));
     if (f.value.len > 0) {
-      FUZZ_CHECK(!is_ows(data[f.value.off]) && !is_ows(data[f.value.off + f.value.len - 1]));
+      FUZZ_CHECK(!fuzz::is_ows(data[f.value.off]) && !fuzz::is_ows(data[f.value.off + f.value.len - 1]));
     }
   }
-  FUZZ_CHECK(within(h.host, size));
+  FUZZ_CHECK(fuzz::within(h.host, size));
 
   FUZZ_CHECK(h.framing == Framing::kNone || h.framing == Framing::kContentLength ||
              h.framing == Framing::kChunked);

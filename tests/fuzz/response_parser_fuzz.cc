@@ -92,17 +92,6 @@ void expect_same(std::string_view what, const Outcome& want, const Outcome& got,
   FUZZ_CHECK(same(want, got, compare_framing));
 }
 
-bool within(Slice s, uint64_t end) { return uint64_t{s.off} + s.len <= end; }
-
-template <class Pred>
-bool all_of(const char* p, size_t n, Pred pred) {
-  for (size_t i = 0; i < n; ++i) {
-    if (!pred(p[i])) return false;
-  }
-  return true;
-}
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // What any outcome of parsing data[0, len) must satisfy.
@@ -129,21 +118,21 @@ void check_invariants(const char* data, size_t len, const Limits& limits, bool h
   FUZZ_CHECK(h.status == (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
   FUZZ_CHECK(h.status >= 100 && h.status <= 999);
   // The reason follows the status code's SP, or, missing with its SP, ends the line there.
-  FUZZ_CHECK(within(h.reason, size) && (h.reason.off == 12 || h.reason.off == 13));
+  FUZZ_CHECK(fuzz::within(h.reason, size) && (h.reason.off == 12 || h.reason.off == 13));
   FUZZ_CHECK(h.reason.off == 12 ? h.reason.len == 0 : data[12] == ' ');
-  FUZZ_CHECK(all_of(data + h.reason.off, h.reason.len, is_field_value_char));
+  FUZZ_CHECK(fuzz::all_of(data + h.reason.off, h.reason.len, is_field_value_char));
   const uint64_t line_end = uint64_t{h.reason.off} + h.reason.len;
   FUZZ_CHECK(line_end + 2 <= size && std::memcmp(data + line_end, "\r\n", 2) == 0);
 
   FUZZ_CHECK(h.headers.size() <= limits.max_headers);
   for (const HeaderField& f : h.headers) {
-    FUZZ_CHECK(f.name.len > 0 && within(f.name, size) && f.name.off > line_end);
-    FUZZ_CHECK(all_of(data + f.name.off, f.name.len, is_token_char));
+    FUZZ_CHECK(f.name.len > 0 && fuzz::within(f.name, size) && f.name.off > line_end);
+    FUZZ_CHECK(fuzz::all_of(data + f.name.off, f.name.len, is_token_char));
     FUZZ_CHECK(data[f.name.off + f.name.len] == ':');
-    FUZZ_CHECK(within(f.value, size) && f.value.off > f.name.off + f.name.len);
-    FUZZ_CHECK(all_of(data + f.value.off, f.value.len, is_field_value_char));
+    FUZZ_CHECK(fuzz::within(f.value, size) && f.value.off > f.name.off + f.name.len);
+    FUZZ_CHECK(fuzz::all_of(data + f.value.off, f.value.len, is_field_value_char));
     if (f.value.len > 0) {
-      FUZZ_CHECK(!is_ows(data[f.value.off]) && !is_ows(data[f.value.off + f.value.len - 1]));
+      FUZZ_CHECK(!fuzz::is_ows(data[f.value.off]) && !fuzz::is_ows(data[f.value.off + f.value.len - 1]));
     }
   }
 

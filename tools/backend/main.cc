@@ -11,33 +11,17 @@
 #include <string>
 
 #include "base/buffer.h"
+#include "base/signals.h"
 #include "base/task.h"
 #include "io/loop.h"
 #include "json.h"
 #include "net/address.h"
+#include "net/socket.h"
 #include "options.h"
 #include "server.h"
 
 namespace fulcrum::backend {
 namespace {
-
-// Unlike net::listen_on, no SO_REUSEPORT: a second backend started on a port in use must fail
-// rather than silently share the port's connections with the first.
-int listen_exclusive(const net::Address& addr, std::string* error) {
-  int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + std::strerror(errno);
-    return -1;
-  }
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd, addr.sa(), addr.len) < 0 || ::listen(fd, 4096) < 0) {
-    *error = std::strerror(errno);
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 base::Task<void> stop_on_signal(io::Loop& loop, int signal_fd) {
   signalfd_siginfo info;
@@ -63,13 +47,8 @@ int run(int argc, char** argv) {
   }
 
   // Signals arrive through the loop, like everything else: block them before anything else runs.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigprocmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  int signal_fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+  int signal_fd = base::block_signals({SIGTERM, SIGINT});
   if (signal_fd < 0) {
     std::fprintf(stderr, "fulcrum-backend: signalfd: %s\n", std::strerror(errno));
     return 1;
@@ -80,10 +59,11 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "fulcrum-backend: cannot set up the I/O loop: %s\n", error.c_str());
     return 1;
   }
-  int listen_fd = listen_exclusive(addr, &error);
+  // Exclusive: a second backend started on a port in use must fail rather than silently share
+  // the port's connections with the first.
+  int listen_fd = net::listen_on(addr, 4096, &error, net::PortSharing::kExclusive);
   if (listen_fd < 0) {
-    std::fprintf(stderr, "fulcrum-backend: cannot listen on %s: %s\n", addr.to_string().c_str(),
-                 error.c_str());
+    std::fprintf(stderr, "fulcrum-backend: cannot listen on %s\n", error.c_str());
     return 1;
   }
   if (options.port == 0) {  // report the port the kernel chose
