@@ -101,7 +101,6 @@ class Loop {
   OpAwaiter read(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
   // Completes when all len bytes are sent (result len) or with the first error.
   OpAwaiter send(int fd, const char* buf, size_t len, TimePoint deadline = kNoDeadline);
-  SleepAwaiter sleep_until(TimePoint t) { return SleepAwaiter(*this, t); }
   SleepAwaiter sleep(Duration d) { return SleepAwaiter(*this, now() + d); }
 
   // Closes a socket on which no operation is pending.
