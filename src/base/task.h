@@ -53,7 +53,13 @@ class [[nodiscard]] Task {
   using Handle = std::coroutine_handle<promise_type>;
 
   Task(Task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
-  Task& operator=(Task&&) = delete;
+  Task& operator=(Task&& o) noexcept {
+    if (this != &o) {
+      if (h_) h_.destroy();
+      h_ = std::exchange(o.h_, {});
+    }
+    return *this;
+  }
   ~Task() {
     if (h_) h_.destroy();
   }
@@ -80,7 +86,13 @@ class [[nodiscard]] Task<void> {
   using Handle = std::coroutine_handle<promise_type>;
 
   Task(Task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
-  Task& operator=(Task&&) = delete;
+  Task& operator=(Task&& o) noexcept {
+    if (this != &o) {
+      if (h_) h_.destroy();
+      h_ = std::exchange(o.h_, {});
+    }
+    return *this;
+  }
   ~Task() {
     if (h_) h_.destroy();
   }
@@ -108,8 +120,10 @@ class TaskGroup {
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
 
-  // Runs task until its first suspension.
+  // Runs task until its first suspension. Frames of tasks that have finished are freed here, so
+  // that a group whose tasks come and go (probes across reloads) does not grow.
   void start(Task<void> task) {
+    std::erase_if(tasks_, [](const Task<void>& t) { return t.h_.done(); });
     tasks_.push_back(std::move(task));
     tasks_.back().h_.resume();
   }

@@ -46,43 +46,46 @@ void add_size(CLI::App& app, const std::string& name, uint32_t* target, const st
 
 
 // Flags given on the command line override the file: each long name says which field it sets.
+// The pool flags set the default pool's fields; the backend timeouts set every pool's.
 using Override = void (*)(Config& to, const Config& from);
+#define FULCRUM_POOL_OVERRIDE(flag, field)                     \
+  {                                                            \
+    flag, [](Config& to, const Config& from) {                 \
+      to.default_pool_config().field = from.default_pool_config().field; \
+    }                                                          \
+  }
+#define FULCRUM_TIMEOUT_OVERRIDE(flag, field)                  \
+  {                                                            \
+    flag, [](Config& to, const Config& from) {                 \
+      to.timeouts.field = from.timeouts.field;                 \
+      for (PoolConfig& p : to.pools) p.timeouts.field = from.timeouts.field; \
+    }                                                          \
+  }
 const std::pair<const char*, Override> kOverrides[] = {
-    {"--port", [](Config& to, const Config& from) { to.port = from.port; }},
-    {"--host", [](Config& to, const Config& from) { to.listen_host = from.listen_host; }},
     {"--workers", [](Config& to, const Config& from) { to.workers = from.workers; }},
     {"--mode", [](Config& to, const Config& from) { to.mode = from.mode; }},
     {"--no-affinity", [](Config& to, const Config& from) { to.pin_workers = from.pin_workers; }},
     {"--pid-file", [](Config& to, const Config& from) { to.pid_file = from.pid_file; }},
-    {"--strategy", [](Config& to, const Config& from) { to.strategy = from.strategy; }},
-    {"--hash-key", [](Config& to, const Config& from) { to.hash_key = from.hash_key; }},
-    {"--retries", [](Config& to, const Config& from) { to.retries = from.retries; }},
-    {"--no-health-checks",
-     [](Config& to, const Config& from) { to.health.enabled = from.health.enabled; }},
-    {"--health-interval",
-     [](Config& to, const Config& from) { to.health.interval = from.health.interval; }},
-    {"--health-timeout", [](Config& to, const Config& from) { to.health.timeout = from.health.timeout; }},
-    {"--health-path", [](Config& to, const Config& from) { to.health.path = from.health.path; }},
-    {"--health-status",
-     [](Config& to, const Config& from) { to.health.expected_status = from.health.expected_status; }},
-    {"--unhealthy-threshold",
-     [](Config& to, const Config& from) {
-       to.health.unhealthy_threshold = from.health.unhealthy_threshold;
-     }},
-    {"--healthy-threshold",
-     [](Config& to, const Config& from) { to.health.healthy_threshold = from.health.healthy_threshold; }},
+    {"--watch", [](Config& to, const Config& from) { to.watch = from.watch; }},
+    FULCRUM_POOL_OVERRIDE("--strategy", strategy),
+    FULCRUM_POOL_OVERRIDE("--hash-key", hash_key),
+    FULCRUM_POOL_OVERRIDE("--retries", retries),
+    FULCRUM_POOL_OVERRIDE("--no-health-checks", health.enabled),
+    FULCRUM_POOL_OVERRIDE("--health-interval", health.interval),
+    FULCRUM_POOL_OVERRIDE("--health-timeout", health.timeout),
+    FULCRUM_POOL_OVERRIDE("--health-path", health.path),
+    FULCRUM_POOL_OVERRIDE("--health-status", health.expected_status),
+    FULCRUM_POOL_OVERRIDE("--unhealthy-threshold", health.unhealthy_threshold),
+    FULCRUM_POOL_OVERRIDE("--healthy-threshold", health.healthy_threshold),
     {"--log-level", [](Config& to, const Config& from) { to.log_level = from.log_level; }},
     {"--io", [](Config& to, const Config& from) { to.io = from.io; }},
     {"--client-header-timeout",
      [](Config& to, const Config& from) { to.timeouts.client_header = from.timeouts.client_header; }},
     {"--client-idle-timeout",
      [](Config& to, const Config& from) { to.timeouts.client_idle = from.timeouts.client_idle; }},
-    {"--connect-timeout",
-     [](Config& to, const Config& from) { to.timeouts.connect = from.timeouts.connect; }},
-    {"--backend-timeout",
-     [](Config& to, const Config& from) { to.timeouts.backend = from.timeouts.backend; }},
-    {"--pool-idle-timeout",
-     [](Config& to, const Config& from) { to.timeouts.pool_idle = from.timeouts.pool_idle; }},
+    FULCRUM_TIMEOUT_OVERRIDE("--connect-timeout", connect),
+    FULCRUM_TIMEOUT_OVERRIDE("--backend-timeout", backend),
+    FULCRUM_TIMEOUT_OVERRIDE("--pool-idle-timeout", pool_idle),
     {"--drain-timeout", [](Config& to, const Config& from) { to.timeouts.drain = from.timeouts.drain; }},
     {"--max-header-size",
      [](Config& to, const Config& from) { to.limits.max_header_bytes = from.limits.max_header_bytes; }},
@@ -91,6 +94,8 @@ const std::pair<const char*, Override> kOverrides[] = {
     {"--max-request-line",
      [](Config& to, const Config& from) { to.limits.max_request_line = from.limits.max_request_line; }},
 };
+#undef FULCRUM_POOL_OVERRIDE
+#undef FULCRUM_TIMEOUT_OVERRIDE
 
 // "HOST:PORT" or "HOST:PORT,weight=N", resolved now.
 bool parse_backend(const std::string& text, BackendConfig* b, std::string* error) {
@@ -124,7 +129,13 @@ int parse_command_line(int argc, char** argv, Config* config) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   Config cli;  // what the flags say; applied over the file's configuration
+  cli.pools.emplace_back();
+  cli.pools[0].name = "default";
+  cli.default_pool = "default";
+  PoolConfig& pool = cli.pools[0];
   std::vector<std::string> backends;
+  std::string listen_host(kDefaultListenHost);
+  uint16_t port = kDefaultPort;
   std::string mode = "mp";
   std::string log_level = "info";
   std::string io = "auto";
@@ -135,10 +146,11 @@ int parse_command_line(int argc, char** argv, Config* config) {
   app.add_option("-c,--config", cli.config_file, "Configuration file (YAML or JSON)")
       ->check(CLI::ExistingFile);
   app.add_flag("--check", check, "Load and validate the configuration, then exit");
-  app.add_option("-p,--port", cli.port, "Port to listen on")
+  app.add_flag("--watch", cli.watch, "Reload the --config file when it changes");
+  app.add_option("-p,--port", port, "Port to listen on (with --host, replaces the file's listen)")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
-  app.add_option("--host", cli.listen_host, "Address to listen on")->capture_default_str();
+  app.add_option("--host", listen_host, "Address to listen on")->capture_default_str();
   app.add_option("-w,--workers", cli.workers, "Workers (0: one per CPU)")->capture_default_str();
   app.add_option("--mode", mode,
                  "Process model: mp (master and worker processes), mt (threads), sp (one loop)")
@@ -155,10 +167,10 @@ int parse_command_line(int argc, char** argv, Config* config) {
       ->check(CLI::IsMember({"round_robin", "weighted", "random", "least_conn", "p2c", "hash"}));
   app.add_option("--hash-key", hash_key, "What -s hash hashes: ip, path, header:NAME, cookie:NAME")
       ->capture_default_str();
-  app.add_option("--retries", cli.retries, "Other backends a failed request may be tried on")
+  app.add_option("--retries", pool.retries, "Other backends a failed request may be tried on")
       ->capture_default_str()
       ->check(CLI::Range(0u, 10u));
-  HealthCheck& h = cli.health;
+  HealthCheck& h = pool.health;
   bool no_health_checks = false;
   std::string health_status = "200";
   app.add_flag("--no-health-checks", no_health_checks, "No active probes (passive checks stay)");
@@ -214,7 +226,7 @@ int parse_command_line(int argc, char** argv, Config* config) {
              : mode == "mt" ? Mode::kMultiThread
                             : Mode::kMultiProcess;
   cli.pin_workers = !no_affinity;
-  cli.strategy = *upstream::parse_strategy(strategy);
+  pool.strategy = *upstream::parse_strategy(strategy);
   h.enabled = !no_health_checks;
   if (auto range = parse_status_range(health_status)) {
     h.expected_status = {*range};
@@ -223,7 +235,7 @@ int parse_command_line(int argc, char** argv, Config* config) {
   }
   if (h.timeout > h.interval) return fail("--health-timeout: longer than --health-interval");
   if (auto key = parse_hash_key(hash_key)) {
-    cli.hash_key = *key;
+    pool.hash_key = *key;
   } else {
     return fail("--hash-key: '" + hash_key + "' is not one of " + std::string(kHashKeyForms));
   }
@@ -236,11 +248,17 @@ int parse_command_line(int argc, char** argv, Config* config) {
     BackendConfig b;
     std::string error;
     if (!parse_backend(text, &b, &error)) return fail("--backend: " + error);
-    cli.backends.push_back(std::move(b));
+    pool.backends.push_back(std::move(b));
   }
 
+  if (cli.watch && cli.config_file.empty()) return fail("--watch: needs a --config file");
+  pool.timeouts = {t.connect, t.backend, t.pool_idle};
+  pool.pool_size = cli.pool_size;
+
   Config result;
-  if (!cli.config_file.empty()) {
+  if (cli.config_file.empty()) {
+    result = cli;
+  } else {
     std::vector<std::string> errors;
     if (!load_config_file(cli.config_file, &result, &errors)) {
       for (const std::string& e : errors) std::cerr << e << "\n";
@@ -248,13 +266,23 @@ int parse_command_line(int argc, char** argv, Config* config) {
                 << (errors.size() == 1 ? " error\n" : " errors\n");
       return 1;
     }
+    result.config_file = cli.config_file;
+    for (const auto& [name, apply] : kOverrides) {
+      if (app.get_option(name)->count() > 0) apply(result, cli);
+    }
+    // -b replaces the backends of the file's default pool.
+    if (!pool.backends.empty()) result.default_pool_config().backends = pool.backends;
   }
-  for (const auto& [name, apply] : kOverrides) {
-    if (app.get_option(name)->count() > 0 || cli.config_file.empty()) apply(result, cli);
+  if (result.listeners.empty() || app.get_option("--host")->count() > 0 ||
+      app.get_option("--port")->count() > 0) {
+    ListenConfig listener{listen_host, port, {}};
+    std::string error;
+    if (!net::resolve(listener.host, listener.port, &listener.address, &error)) {
+      return fail("--host: " + error);
+    }
+    result.listeners = {std::move(listener)};
   }
-  // -b replaces the default pool's backends of a file.
-  if (!cli.backends.empty() || cli.config_file.empty()) result.backends = cli.backends;
-  if (result.backends.empty()) {
+  if (result.default_pool_config().backends.empty()) {
     return fail("at least one --backend HOST:PORT (or a --config file with backends) is required");
   }
   if (check) {

@@ -2,8 +2,6 @@
 // The one configuration model. The command line and the configuration file (config/file.h) fill
 // the same structure; a reload builds a new one. Workers hold it immutable once loaded.
 //
-// A file may define several pools and routes; the fields from before pools existed (backends,
-// strategy) describe the default pool, so that code that knows a single pool keeps working.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "http/forward.h"
 #include "http/message.h"
 #include "io/loop.h"
 #include "net/address.h"
@@ -103,18 +102,9 @@ struct PoolConfig {
   uint32_t pool_size = 1024;   // idle connections kept per backend and loop
 };
 
-// One header edit; `value` is empty for removals.
-struct HeaderEdit {
-  std::string name;
-  std::string value;
-};
-
-struct HeaderEdits {
-  std::vector<HeaderEdit> add;  // appended, even if the message has the field already
-  std::vector<HeaderEdit> set;  // replaces every field of that name
-  std::vector<std::string> remove;
-  bool empty() const { return add.empty() && set.empty() && remove.empty(); }
-};
+// Header edits (add, set, remove) are applied as heads are forwarded: http/forward.h.
+using http::HeaderEdit;
+using http::HeaderEdits;
 
 struct HeaderRules {
   HeaderEdits request;      // applied to the request sent to the backend
@@ -136,32 +126,33 @@ struct RouteConfig {
   HeaderRules headers;    // the top-level headers unless the route sets its own
 };
 
+// Where fulcrum listens when neither the command line nor the file says.
+inline constexpr std::string_view kDefaultListenHost = "0.0.0.0";
+inline constexpr uint16_t kDefaultPort = 8080;
+
 struct Config {
-  std::string listen_host = "0.0.0.0";  // listeners[0], for code that listens once
-  uint16_t port = 8080;
-  std::vector<BackendConfig> backends;  // the default pool's backends
+  std::vector<ListenConfig> listeners;  // never empty once loaded
   Mode mode = Mode::kMultiProcess;
   unsigned workers = 0;  // 0: one per CPU
   bool pin_workers = true;  // each worker on its own CPU
   std::string pid_file;
-  Strategy strategy = Strategy::kRoundRobin;  // the default pool's
-  HashKey hash_key;                            // the default pool's, for Strategy::kHash
-  uint32_t retries = 2;                        // the default pool's
-  HealthCheck health;                          // the default pool's
   std::string config_file;
+  bool watch = false;  // reload when config_file changes
   base::LogLevel log_level = base::LogLevel::kInfo;
   io::Backend io = io::Backend::kAuto;
   Timeouts timeouts;
   http::Limits limits;
   uint32_t pool_size = 1024;  // idle connections kept per backend and loop; pools' default
 
-  // Filled by the configuration file; the command line leaves them empty.
-  std::vector<ListenConfig> listeners;
-  std::vector<PoolConfig> pools;
+  // The command line makes one pool, "default", from its -b flags; a file may make several.
+  std::vector<PoolConfig> pools;  // never empty once loaded
   std::vector<RouteConfig> routes;
   std::string default_pool;       // where requests that match no route go
   size_t default_pool_index = 0;  // into pools
   HeaderRules headers;            // for requests that match no route, and routes without their own
+
+  PoolConfig& default_pool_config() { return pools.at(default_pool_index); }
+  const PoolConfig& default_pool_config() const { return pools.at(default_pool_index); }
 };
 
 }  // namespace fulcrum::config

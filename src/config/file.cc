@@ -221,26 +221,16 @@ void read_document(YamlReader& reader, const YAML::Node& root_node, Config* cfg)
   }
 }
 
-// Fills what has no key of its own: the default listener, and the fields from before pools
-// and listeners, which describe the default pool and the first listener.
+// Without a `listen` key the file listens where the command line would by default.
 bool complete(Config* cfg, Diagnostics* diagnostics) {
-  if (cfg->listeners.empty()) {
-    ListenConfig l{cfg->listen_host, cfg->port, {}};
-    std::string error;
-    if (!net::resolve(l.host, l.port, &l.address, &error)) {
-      diagnostics->add({}, "listen", error);
-      return false;
-    }
-    cfg->listeners.push_back(std::move(l));
+  if (!cfg->listeners.empty()) return true;
+  ListenConfig l{std::string(kDefaultListenHost), kDefaultPort, {}};
+  std::string error;
+  if (!net::resolve(l.host, l.port, &l.address, &error)) {
+    diagnostics->add({}, "listen", error);
+    return false;
   }
-  cfg->listen_host = cfg->listeners[0].host;
-  cfg->port = cfg->listeners[0].port;
-  const PoolConfig& pool = cfg->pools.at(cfg->default_pool_index);
-  cfg->backends = pool.backends;
-  cfg->strategy = pool.strategy;
-  cfg->hash_key = pool.hash_key;
-  cfg->retries = pool.retries;
-  cfg->health = pool.health;
+  cfg->listeners.push_back(std::move(l));
   return true;
 }
 

@@ -73,6 +73,33 @@ bool rewrite_content_length(const char* base, const HeaderField& field, uint64_t
   return true;
 }
 
+// Whether the edits drop a field of this name: it is removed, or set to a new value.
+bool edited_away(const HeaderEdits* edits, std::string_view name) {
+  if (edits == nullptr) return false;
+  for (const std::string& r : edits->remove) {
+    if (is(name, r)) return true;
+  }
+  for (const HeaderEdit& e : edits->set) {
+    if (is(name, e.name)) return true;
+  }
+  return false;
+}
+
+// Whether the edits name this field at all: then the proxy leaves it to them.
+bool touched(const HeaderEdits* edits, std::string_view name) {
+  if (edits == nullptr) return false;
+  for (const HeaderEdit& e : edits->add) {
+    if (is(name, e.name)) return true;
+  }
+  return edited_away(edits, name);
+}
+
+void append_edits(const HeaderEdits* edits, base::Buffer& out) {
+  if (edits == nullptr) return;
+  for (const HeaderEdit& e : edits->set) append_field(out, e.name, e.value);
+  for (const HeaderEdit& e : edits->add) append_field(out, e.name, e.value);
+}
+
 struct RequestRules {
   const char* base;
   const RequestHead& req;
@@ -86,7 +113,8 @@ struct RequestRules {
     if (is_always_hop_by_hop(name) || is(name, "expect")) return false;
     if (is(name, "upgrade")) return keeps_upgrade();
     if (is(name, "transfer-encoding")) return req.framing == Framing::kChunked;
-    return !named_by_connection(base, req.headers, connection, name);
+    return !named_by_connection(base, req.headers, connection, name) &&
+           !edited_away(info.edits, name);
   }
 };
 }  // namespace
@@ -97,13 +125,19 @@ void write_request_head(const char* base, const RequestHead& req, const ForwardI
   // Forwarding fields are extended in their last kept occurrence, so find those first.
   const HeaderField* last_forwarded_for = nullptr;
   const HeaderField* last_via = nullptr;
-  bool has_host = false, has_proto = false, has_forwarded_host = false;
+  // Forwarding fields that are off, or that the edits take care of, count as present.
+  const bool add_for = info.forwarded && !touched(info.edits, "x-forwarded-for");
+  const bool add_via = !touched(info.edits, "via");
+  bool has_host = false;
+  bool has_proto = !info.forwarded || touched(info.edits, "x-forwarded-proto");
+  bool has_forwarded_host = !info.forwarded || touched(info.edits, "x-forwarded-host");
   for (const HeaderField& field : req.headers) {
     if (!rules.keep(field)) continue;
     const std::string_view name = field.name.in(base);
     if (is(name, "x-forwarded-for")) {
-      last_forwarded_for = &field;
+      if (add_for) last_forwarded_for = &field;
     } else if (is(name, "via")) {
+      if (!add_via) continue;
       last_via = &field;
     } else if (is(name, "host")) {
       has_host = true;
@@ -137,18 +171,23 @@ void write_request_head(const char* base, const RequestHead& req, const ForwardI
     }
   }
   if (!has_host && !info.default_host.empty()) append_field(out, "Host", info.default_host);
-  if (last_forwarded_for == nullptr && !info.client_ip.empty()) {
+  if (add_for && last_forwarded_for == nullptr && !info.client_ip.empty()) {
     append_field(out, "X-Forwarded-For", info.client_ip);
   }
   if (!has_proto) append_field(out, "X-Forwarded-Proto", info.proto);
   if (!has_forwarded_host && has_host) append_field(out, "X-Forwarded-Host", req.host.in(base));
-  if (last_via == nullptr) append_list_field(out, "Via", {}, via_version, kPseudonym);
+  if (add_via && last_via == nullptr) append_list_field(out, "Via", {}, via_version, kPseudonym);
+  append_edits(info.edits, out);
+  if (!info.request_id.empty() && !touched(info.edits, "x-request-id")) {
+    append_field(out, "X-Request-ID", info.request_id);
+  }
   if (rules.keeps_upgrade()) append_field(out, "Connection", "upgrade");
   out.append("\r\n");
 }
 
 void write_response_head(const char* base, const ResponseHead& resp, bool close,
-                         uint8_t client_version_minor, base::Buffer& out) {
+                         uint8_t client_version_minor, base::Buffer& out,
+                         const HeaderEdits& edits) {
   const bool switching = resp.status == 101;
   const bool chunked_to_client = resp.framing == Framing::kChunked && client_version_minor >= 1;
   close = close || resp.framing == Framing::kUntilClose ||
@@ -172,11 +211,13 @@ void write_response_head(const char* base, const ResponseHead& resp, bool close,
       if (!switching) continue;
     } else if (is(name, "transfer-encoding")) {
       if (!chunked_to_client) continue;
-    } else if (named_by_connection(base, resp.headers, connection, name)) {
+    } else if (named_by_connection(base, resp.headers, connection, name) ||
+               edited_away(&edits, name)) {
       continue;
     }
     append_field(out, name, field.value.in(base));
   }
+  append_edits(&edits, out);
   if (switching) {
     append_field(out, "Connection", "upgrade");
   } else if (close) {

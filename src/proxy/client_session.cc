@@ -25,6 +25,17 @@ constexpr size_t kCoalesceMax = 32 * 1024;
 constexpr uint64_t kKeptBodyMax = 64 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(5);
 constexpr uint64_t kLingerMaxBytes = 64 * 1024 * 1024;
+constexpr size_t kRequestIdSize = 32;
+
+// A request id as nginx's $request_id: 32 hex digits, 128 random bits.
+std::string_view make_request_id(upstream::FastRandom& random, char (&out)[kRequestIdSize]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < kRequestIdSize; i += 16) {
+    uint64_t bits = random.next();
+    for (size_t j = 0; j < 16; ++j, bits >>= 4) out[i + j] = kHex[bits & 0xf];
+  }
+  return {out, kRequestIdSize};
+}
 
 // RFC 9110 §9.2.2.
 bool is_idempotent(http::Method m) {
@@ -60,7 +71,8 @@ base::Task<void> ClientSession::serve(ProxyContext& ctx, int fd) {
 }
 
 ClientSession::ClientSession(ProxyContext& ctx, int fd)
-    : ctx_(ctx), fd_(fd), request_parser_(ctx.config.limits), response_parser_(ctx.config.limits) {
+    : ctx_(ctx), fd_(fd), request_parser_(ctx.config().limits),
+      response_parser_(ctx.config().limits) {
   net::Address peer;
   if (net::peer_address(fd, &peer)) client_ip_view_ = peer.ip(client_ip_, sizeof client_ip_);
   next_ = ctx_.sessions;
@@ -94,7 +106,13 @@ base::Task<void> ClientSession::run() {
       break;
     }
     ++requests_;
-    bool keep_alive = co_await forward();
+    // The request keeps the configuration it starts with, even if a reload comes meanwhile.
+    struct Hold {
+      ProxyContext& ctx;
+      Generation& gen;
+      ~Hold() { ctx.release(gen); }
+    } hold{ctx_, ctx_.acquire()};
+    bool keep_alive = co_await forward(hold.gen);
     if (!keep_alive) break;
   }
   if (answered_error_) co_await linger();
@@ -113,7 +131,7 @@ base::Task<void> ClientSession::linger() {
 }
 
 base::Task<int> ClientSession::read_request_head() {
-  const config::Timeouts& t = ctx_.config.timeouts;
+  const config::Timeouts& t = ctx_.config().timeouts;
   request_parser_.reset();
   io::TimePoint head_deadline = io::Loop::kNoDeadline;
   for (;;) {
@@ -146,14 +164,14 @@ base::Task<int> ClientSession::read_request_head() {
 }
 
 base::Task<int> ClientSession::open_backend(bool* reused) {
-  const config::Config& c = ctx_.config;
-  int fd = ctx_.pool.take(backend_);
+  upstream::Backend& b = backend();
+  int fd = b.idle.take();
   *reused = fd >= 0;
   if (fd >= 0) co_return fd;
-  const net::Address& addr = ctx_.backends[backend_].address;
-  fd = net::connecting_socket(addr);
+  fd = net::connecting_socket(b.address);
   if (fd < 0) co_return fd;
-  int r = co_await ctx_.loop.connect(fd, addr.sa(), addr.len, ctx_.loop.now() + c.timeouts.connect);
+  int r = co_await ctx_.loop.connect(fd, b.address.sa(), b.address.len,
+                                     ctx_.loop.now() + b.timeouts.connect);
   if (r < 0) {
     ctx_.loop.close(fd);
     co_return r;
@@ -164,7 +182,7 @@ base::Task<int> ClientSession::open_backend(bool* reused) {
 void ClientSession::release_backend(bool reusable) {
   if (backend_fd_ < 0) return;
   if (reusable && backend_in_.empty()) {
-    ctx_.pool.put(backend_, backend_fd_);
+    backend().idle.put(backend_fd_);
   } else {
     ctx_.loop.close(backend_fd_);
     backend_in_.clear();
@@ -177,7 +195,7 @@ base::Task<void> ClientSession::send_error(int status) {
   out_.clear();
   write_error_response(status, out_);
   co_await ctx_.loop.send(fd_, out_.data(), out_.size(),
-                          ctx_.loop.now() + ctx_.config.timeouts.client_idle);
+                          ctx_.loop.now() + ctx_.config().timeouts.client_idle);
 }
 
 base::Task<bool> ClientSession::keep_body(uint64_t length) {
@@ -189,15 +207,15 @@ base::Task<bool> ClientSession::keep_body(uint64_t length) {
     if (length == 0) break;
     in_.reserve(kReadSize);
     int n = co_await ctx_.loop.recv(fd_, in_.write_ptr(), in_.writable(),
-                                    ctx_.loop.now() + ctx_.config.timeouts.client_idle);
+                                    ctx_.loop.now() + ctx_.config().timeouts.client_idle);
     if (n <= 0) co_return false;
     in_.commit(static_cast<size_t>(n));
   }
   co_return true;
 }
 
-base::Task<bool> ClientSession::forward() {
-  const config::Config& c = ctx_.config;
+base::Task<bool> ClientSession::forward(Generation& gen) {
+  const config::Timeouts& t = gen.config().timeouts;
   io::Loop& loop = ctx_.loop;
   // The head's slices point into in_; keep what is needed after the head leaves it.
   Exchange x;
@@ -210,13 +228,24 @@ base::Task<bool> ClientSession::forward() {
   x.client_keep = req_.keep_alive;
   const bool idempotent = is_idempotent(req_.method);
 
+  const Target target = gen.route(in_.data(), req_);
+  pool_ = target.pool;
+  const config::PoolConfig& pool = *pool_->config;
   upstream::PickContext pick;
-  if (c.strategy == upstream::Strategy::kHash) {
-    pick.key = balance_key(c.hash_key, in_.data(), req_, client_ip_view_);
+  if (pool.strategy == upstream::Strategy::kHash) {
+    pick.key = balance_key(pool.hash_key, in_.data(), req_, client_ip_view_);
   }
   http::ForwardInfo info;
   info.client_ip = client_ip_view_;
-  info.default_host = ctx_.backends.front().name;
+  info.default_host = pool_->backends.front()->name;
+  info.edits = &target.headers->request;
+  info.forwarded = target.headers->forwarded;
+  char request_id[kRequestIdSize];
+  if (target.headers->request_id &&
+      !http::find_header(in_.data(), req_.headers, "x-request-id")) {
+    info.request_id = make_request_id(ctx_.random, request_id);
+  }
+  response_edits_ = &target.headers->response;
   out_.clear();
   http::write_request_head(in_.data(), req_, info, out_);
   in_.consume(req_.head_size);
@@ -227,7 +256,7 @@ base::Task<bool> ClientSession::forward() {
   if (x.body_framing == http::Framing::kContentLength && x.body_left <= kKeptBodyMax) {
     if (x.expect_continue) {
       int r = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
-                                 loop.now() + c.timeouts.client_idle);
+                                 loop.now() + t.client_idle);
       if (r < 0) co_return false;
       x.expect_continue = false;
     }
@@ -249,19 +278,20 @@ base::Task<bool> ClientSession::forward() {
   };
   std::optional<InFlight> in_flight;
   int last_status = 503;
-  for (uint32_t retries_left = c.retries;; --retries_left) {
+  upstream::Balancer& balancer = *pool_->balancer;
+  for (uint32_t retries_left = pool.retries;; --retries_left) {
     const io::TimePoint now = loop.now();
-    auto picked = ctx_.balancer->pick(
-        pick, [this, now](size_t i) { return ctx_.backends[i].health.available(now); });
+    auto picked = balancer.pick(
+        pick, [this, now](size_t i) { return pool_->backends[i]->health.available(now); });
     if (!picked) {
       co_await send_error(last_status);
       co_return false;
     }
     backend_ = *picked;
-    ctx_.backends[backend_].health.on_picked(now);
+    backend().health.on_picked(now);
     in_flight.reset();
-    in_flight.emplace(*ctx_.balancer, backend_, loop, now);
-    ctx_.balancer->on_start(backend_);
+    in_flight.emplace(balancer, backend_, loop, now);
+    balancer.on_start(backend_);
 
     bool reached = false;
     int status = co_await attempt(x, &reached);
@@ -270,7 +300,7 @@ base::Task<bool> ClientSession::forward() {
     // Never a second try once the backend may have acted on a request that is not safe to
     // repeat, or once body bytes left that were not kept.
     bool retry = retries_left > 0 && body_kept && (!reached || idempotent);
-    LOG_DEBUG("backend %s failed (%d)%s", ctx_.backends[backend_].name.c_str(), status,
+    LOG_DEBUG("backend %s failed (%d)%s", backend().name.c_str(), status,
               retry ? "; trying another" : "");
     if (!retry) {
       co_await send_error(status);
@@ -288,22 +318,23 @@ base::Task<bool> ClientSession::forward() {
   const bool client_keep = x.client_keep && !ctx_.draining &&
                            resp_framing != http::Framing::kUntilClose && !dechunk;
   out_.clear();
-  http::write_response_head(backend_in_.data(), resp_, !client_keep, x.client_minor, out_);
+  http::write_response_head(backend_in_.data(), resp_, !client_keep, x.client_minor, out_,
+                            *response_edits_);
   const bool backend_keep = resp_.keep_alive;
   backend_in_.consume(resp_.head_size);
   uint64_t resp_length =
       dechunk ? 0 : coalesce_body(backend_in_, resp_framing, resp_.content_length, out_);
-  int sent = co_await loop.send(fd_, out_.data(), out_.size(), loop.now() + c.timeouts.client_idle);
+  int sent = co_await loop.send(fd_, out_.data(), out_.size(), loop.now() + t.client_idle);
   if (sent < 0) {
     release_backend(false);
     co_return false;
   }
   RelayResult download = co_await relay_body(
-      {loop, backend_fd_, fd_, backend_in_, c.timeouts.backend, c.timeouts.client_idle},
+      {loop, backend_fd_, fd_, backend_in_, pool.timeouts.backend, t.client_idle},
       resp_framing, resp_length, dechunk);
   if (download != RelayResult::kDone) {
     // Response bytes already reached the client: closing is the only honest signal left.
-    LOG_DEBUG("response from %s cut short", ctx_.backends[backend_].name.c_str());
+    LOG_DEBUG("response from %s cut short", backend().name.c_str());
     release_backend(false);
     co_return false;
   }
@@ -312,9 +343,9 @@ base::Task<bool> ClientSession::forward() {
 }
 
 base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
-  const config::Config& c = ctx_.config;
+  const config::Timeouts& t = ctx_.config().timeouts;
   io::Loop& loop = ctx_.loop;
-  upstream::Backend& backend = ctx_.backends[backend_];
+  upstream::Backend& backend = this->backend();
   auto failed = [&](const char* why) { upstream::record_outcome(backend, false, loop.now(), why); };
   // A pooled connection may have been closed by the backend just as we send: then the request
   // goes once more on a fresh connection (nothing of it reached the backend).
@@ -326,7 +357,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
       co_return fd == -ETIMEDOUT ? 504 : 502;
     }
     backend_fd_ = fd;
-    int r = co_await loop.send(fd, out_.data(), out_.size(), loop.now() + c.timeouts.backend);
+    int r = co_await loop.send(fd, out_.data(), out_.size(), loop.now() + backend.timeouts.backend);
     if (r >= 0) break;
     release_backend(false);
     if (!reused || fresh_try) {
@@ -340,7 +371,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
 
   if (x.expect_continue) {
     int r = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
-                               loop.now() + c.timeouts.client_idle);
+                               loop.now() + t.client_idle);
     if (r < 0) {
       release_backend(false);
       co_return kCloseQuietly;
@@ -348,7 +379,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     x.expect_continue = false;
   }
   RelayResult upload = co_await relay_body(
-      {loop, fd_, backend_fd_, in_, c.timeouts.client_idle, c.timeouts.backend}, x.body_framing,
+      {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend}, x.body_framing,
       x.body_left, false);
   if (upload == RelayResult::kSourceFailed) {
     // The client left or sent a malformed body: the backend connection is mid-request.
@@ -367,7 +398,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     co_return status;
   }
   // A status the configuration counts as failure (502-504 by default) still goes to the client.
-  bool bad_status = config::in_ranges(c.health.failure_statuses, resp_.status);
+  bool bad_status = config::in_ranges(backend.check.failure_statuses, resp_.status);
   upstream::record_outcome(backend, !bad_status, loop.now(),
                            bad_status ? "failure status" : "response");
   co_return 0;
@@ -375,7 +406,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
 
 base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t client_minor) {
   io::Loop& loop = ctx_.loop;
-  const io::TimePoint deadline = loop.now() + ctx_.config.timeouts.backend;
+  const io::TimePoint deadline = loop.now() + backend().timeouts.backend;
   response_parser_.reset();
   for (;;) {
     if (!backend_in_.empty()) {
@@ -395,7 +426,7 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
             out_.clear();
             http::write_response_head(backend_in_.data(), resp_, false, client_minor, out_);
             int sent = co_await loop.send(fd_, out_.data(), out_.size(),
-                                          loop.now() + ctx_.config.timeouts.client_idle);
+                                          loop.now() + ctx_.config().timeouts.client_idle);
             if (sent < 0) {
               co_return 502;
             }

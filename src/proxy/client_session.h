@@ -9,6 +9,7 @@
 
 #include "base/buffer.h"
 #include "base/task.h"
+#include "http/forward.h"
 #include "http/message.h"
 #include "http/request_parser.h"
 #include "http/response_parser.h"
@@ -49,10 +50,12 @@ class ClientSession {
   };
 
   base::Task<void> run();
+  upstream::Backend& backend() const { return *pool_->backends[backend_]; }
   // Returns kHeadReady, kCloseQuietly, or an HTTP status to answer with before closing.
   base::Task<int> read_request_head();
-  // Forwards the parsed request; returns whether the client connection stays open.
-  base::Task<bool> forward();
+  // Forwards the parsed request with the configuration gen; returns whether the client
+  // connection stays open.
+  base::Task<bool> forward(Generation& gen);
   // Reads the rest of a Content-Length body (length bytes) from the client into out_, after the
   // head. Returns false if the client left or was too slow.
   base::Task<bool> keep_body(uint64_t length);
@@ -77,7 +80,9 @@ class ClientSession {
   ProxyContext& ctx_;
   int fd_;
   int backend_fd_ = -1;
-  size_t backend_ = 0;
+  Pool* pool_ = nullptr;  // of the request in flight
+  size_t backend_ = 0;    // in pool_
+  const http::HeaderEdits* response_edits_ = nullptr;  // of the request in flight
   uint32_t requests_ = 0;
   bool answered_error_ = false;  // the connection ends with an error response: linger
   ClientSession* prev_ = nullptr;

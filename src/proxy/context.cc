@@ -1,19 +1,24 @@
 #include "proxy/context.h"
 
-#include <vector>
+#include <algorithm>
 
 namespace fulcrum::proxy {
 
-ProxyContext::ProxyContext(io::Loop& l, const config::Config& c, upstream::BackendSet& b,
-                           uint64_t seed)
-    : loop(l), config(c), backends(b), pool(l, b.size(), c.pool_size, c.timeouts.pool_idle) {
-  std::vector<upstream::WeightedBackend> weighted;
-  for (size_t i = 0; i < b.size(); ++i) {
-    // The id is the configured address, so a hash key maps to the same backend in every worker
-    // and across restarts.
-    weighted.push_back({upstream::hash_key(b[i].name), c.backends[i].weight});
-  }
-  balancer = upstream::make_balancer(c.strategy, weighted, seed);
+ProxyContext::ProxyContext(io::Loop& l, upstream::BackendTable& table,
+                           std::shared_ptr<const config::Config> config, uint64_t seed)
+    : loop(l), backends(table), random(seed), seed_(seed) {
+  reload(std::move(config));
+}
+
+void ProxyContext::reload(std::shared_ptr<const config::Config> config) {
+  Generation* previous = current_;
+  generations_.push_back(std::make_unique<Generation>(std::move(config), backends, seed_));
+  current_ = generations_.back().get();
+  if (previous && previous->users == 0) retire(*previous);
+}
+
+void ProxyContext::retire(Generation& g) {
+  std::erase_if(generations_, [&](const auto& p) { return p.get() == &g; });
 }
 
 }  // namespace fulcrum::proxy

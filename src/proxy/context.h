@@ -1,28 +1,42 @@
 #pragma once
-// What the client sessions of one loop share: the loop, the configuration, the backends with
-// their balancer and connection pool, and the list of live sessions (for draining).
+// What the client sessions of one loop share: the loop, the backends, the configuration in
+// force (a Generation) and the older ones still finishing requests, and the list of live
+// sessions (for draining).
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "config/config.h"
 #include "io/loop.h"
-#include "upstream/backend.h"
-#include "upstream/balancer/balancer.h"
-#include "upstream/connection_pool.h"
+#include "proxy/generation.h"
+#include "upstream/backend_table.h"
+#include "upstream/balancer/fast_random.h"
 
 namespace fulcrum::proxy {
 
 class ClientSession;
 
-struct ProxyContext {
-  // seed: for the balancers that draw at random, different per loop.
-  ProxyContext(io::Loop& l, const config::Config& c, upstream::BackendSet& b, uint64_t seed);
+class ProxyContext {
+ public:
+  // seed: for the balancers that draw at random and for request ids, different per loop.
+  ProxyContext(io::Loop& l, upstream::BackendTable& table,
+               std::shared_ptr<const config::Config> config, uint64_t seed);
+
+  // Puts a new configuration in force for the requests that start from now on.
+  void reload(std::shared_ptr<const config::Config> config);
+  // The configuration in force, held until release() by a request that starts now.
+  Generation& acquire() {
+    ++current_->users;
+    return *current_;
+  }
+  void release(Generation& g) {
+    if (--g.users == 0 && &g != current_) retire(g);
+  }
+  const config::Config& config() const { return current_->config(); }
 
   io::Loop& loop;
-  const config::Config& config;
-  upstream::BackendSet& backends;
-  std::unique_ptr<upstream::Balancer> balancer;
-  upstream::ConnectionPool pool;
+  upstream::BackendTable& backends;
+  upstream::FastRandom random;  // request ids
 
   // Set when the worker drains: sessions finish the request in flight with "Connection: close".
   bool draining = false;
@@ -31,6 +45,13 @@ struct ProxyContext {
   // Called when the last session ends while draining.
   void (*on_drained)(void*) = nullptr;
   void* on_drained_arg = nullptr;
+
+ private:
+  void retire(Generation& g);
+
+  uint64_t seed_;
+  Generation* current_ = nullptr;
+  std::vector<std::unique_ptr<Generation>> generations_;  // current_ and older ones in use
 };
 
 }  // namespace fulcrum::proxy

@@ -8,7 +8,7 @@
 #include "base/log.h"
 #include "base/signals.h"
 #include "config/cli.h"
-#include "net/socket.h"
+#include "server/listeners.h"
 #include "server/master.h"
 #include "server/threads.h"
 #include "server/worker_main.h"
@@ -18,23 +18,21 @@ using namespace fulcrum;
 namespace {
 
 // One process, one loop.
-int run_single(const config::Config& config) {
-  std::string error;
-  net::Address address;
-  if (!net::resolve(config.listen_host, config.port, &address, &error)) {
-    LOG_ERROR("--host: %s", error.c_str());
-    return 2;
-  }
-  // SIGHUP is read (and ignored) too: its default action would end the process.
+int run_single(int argc, char** argv, const config::Config& config) {
+  // SIGHUP is read too: it reloads.
   int signal_fd = base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP});
-  int listen_fd = net::listen_on(address, 4096, &error);
-  if (listen_fd < 0) {
+  std::string error;
+  std::vector<int> listen_fds;
+  if (!server::open_listeners(config, &listen_fds, &error)) {
     std::fprintf(stderr, "fulcrum: cannot listen on %s\n", error.c_str());
     return 1;
   }
-  LOG_INFO("fulcrum %s listening on %s (%zu backends)", FULCRUM_VERSION,
-           address.to_string().c_str(), config.backends.size());
-  int rc = server::run_worker(config, listen_fd, signal_fd, server::Control::kSignals);
+  LOG_INFO("fulcrum %s listening on %s (%zu pools)", FULCRUM_VERSION,
+           server::listeners_text(config).c_str(), config.pools.size());
+  server::ConfigWatcher watcher(config);
+  int rc = server::run_worker(std::make_shared<const config::Config>(config), listen_fds,
+                              signal_fd, server::Control::kSignals,
+                              server::command_line_loader(argc, argv), &watcher);
   LOG_INFO("stopped");
   return rc;
 }
@@ -79,10 +77,10 @@ int main(int argc, char** argv) {
   }
   switch (config.mode) {
     case config::Mode::kSingleProcess:
-      return run_single(config);
+      return run_single(argc, argv, config);
     case config::Mode::kMultiThread:
-      return server::run_threads(
-          config, base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP}));
+      return server::run_threads(config, base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP}),
+                                 server::command_line_loader(argc, argv));
     case config::Mode::kMultiProcess:
       return server::Master(argc, argv, config).run();
   }

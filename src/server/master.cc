@@ -16,6 +16,8 @@
 #include "config/cli.h"
 #include "net/socket.h"
 #include "server/affinity.h"
+#include "server/config_watcher.h"
+#include "server/listeners.h"
 #include "server/upgrade.h"
 #include "server/worker_main.h"
 
@@ -49,42 +51,46 @@ Master::Master(int argc, char** argv, config::Config config)
       cpus_(usable_cpus()),
       executable_(executable_path(argv[0])) {}
 
-bool Master::open_slots(size_t count, std::string* error) {
-  while (slots_.size() < count) {
+bool Master::open_slots(size_t count, std::vector<int> inherited, std::string* error) {
+  bool ok = true;
+  while (ok && slots_.size() < count) {
     Slot slot;
-    slot.listen_fd = net::listen_on(listen_address_, 4096, error);
-    if (slot.listen_fd < 0) return false;
-    slots_.push_back(slot);
+    ok = open_listeners(config_, &slot.listen_fds, error, &inherited);
+    if (ok) slots_.push_back(std::move(slot));
   }
-  return true;
+  // Sockets of an upgraded master's listeners that this configuration no longer has.
+  for (int fd : inherited) ::close(fd);
+  return ok;
+}
+
+void Master::close_slot(Slot& slot) {
+  for (int fd : slot.listen_fds) ::close(fd);
+  slot.listen_fds.clear();
 }
 
 int Master::run() {
   std::string error;
-  if (!net::resolve(config_.listen_host, config_.port, &listen_address_, &error)) {
-    LOG_ERROR("--host: %s", error.c_str());
-    return 2;
-  }
   signal_fd_ = base::block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2});
   size_t workers = config_.workers ? config_.workers : cpus_.size();
-  for (int fd : inherited_listeners()) slots_.push_back(Slot{.listen_fd = fd});
-  while (slots_.size() > workers) {
-    ::close(slots_.back().listen_fd);
-    slots_.pop_back();
-  }
-  if (!open_slots(workers, &error)) {
+  if (!open_slots(workers, inherited_listeners(), &error)) {
     LOG_ERROR("cannot listen on %s", error.c_str());
     return 1;
   }
   LOG_INFO("fulcrum %s master listening on %s with %zu workers", FULCRUM_VERSION,
-           listen_address_.to_string().c_str(), workers);
+           listeners_text(config_).c_str(), workers);
   for (size_t i = 0; i < slots_.size(); ++i) start_worker(i);
   report_ready();
 
+  ConfigWatcher watcher(config_);
   while (state_ == State::kRunning || any_worker()) {
-    pollfd p[2] = {{signal_fd_, POLLIN, 0}, {successor_ready_fd_, POLLIN, 0}};
-    ::poll(p, successor_ready_fd_ >= 0 ? 2 : 1, poll_timeout_ms());
-    if (successor_ready_fd_ >= 0 && p[1].revents) on_successor_report();
+    pollfd p[3] = {{signal_fd_, POLLIN, 0}, {watcher.fd(), POLLIN, 0}, {successor_ready_fd_, POLLIN, 0}};
+    ::poll(p, successor_ready_fd_ >= 0 ? 3 : 2, poll_timeout_ms());
+    if (successor_ready_fd_ >= 0 && p[2].revents) on_successor_report();
+    if (watcher.fd() >= 0 && (p[1].revents & POLLIN) && watcher.changed() &&
+        state_ == State::kRunning) {
+      LOG_INFO("the configuration file changed: reloading");
+      reload();
+    }
     signalfd_siginfo info;
     while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       on_signal(static_cast<int>(info.ssi_signo));
@@ -109,13 +115,14 @@ void Master::start_worker(size_t index) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     ::close(signal_fd_);
     for (size_t i = 0; i < slots_.size(); ++i) {
-      if (i != index) ::close(slots_[i].listen_fd);
+      if (i != index) close_slot(slots_[i]);
     }
     // Ctrl-C reaches the whole process group; the master turns it into one SIGTERM.
     ::signal(SIGINT, SIG_IGN);
     if (config_.pin_workers) pin_to_cpu(cpus_[index % cpus_.size()]);
-    int control = base::block_signals({SIGTERM, SIGQUIT});
-    ::_exit(run_worker(config_, slot.listen_fd, control, Control::kSignals));
+    int control = base::block_signals({SIGTERM, SIGQUIT, SIGHUP});
+    ::_exit(run_worker(std::make_shared<const config::Config>(config_), slot.listen_fds, control,
+                       Control::kSignals, command_line_loader(argc_, argv_)));
   }
   slot.pid = pid;
   slot.started_at = Clock::now();
@@ -239,7 +246,7 @@ void Master::drain() {
   state_ = State::kDraining;
   // This master's copies of the sockets close now; the workers close theirs when they stop
   // accepting. After an upgrade the new master still holds its own, so the port stays open.
-  for (Slot& slot : slots_) ::close(slot.listen_fd);
+  for (Slot& slot : slots_) close_slot(slot);
   signal_workers(SIGTERM);
 }
 
@@ -249,7 +256,7 @@ void Master::start_upgrade() {
     return;
   }
   std::vector<int> fds;
-  for (const Slot& slot : slots_) fds.push_back(slot.listen_fd);
+  for (const Slot& slot : slots_) fds.insert(fds.end(), slot.listen_fds.begin(), slot.listen_fds.end());
   std::string error;
   successor_ready_fd_ = start_successor(executable_, argv_, fds, &successor_pid_, &error);
   if (successor_ready_fd_ < 0) {
@@ -282,37 +289,30 @@ void Master::reload() {
     LOG_ERROR("reload: the configuration does not load; the running one stays");
     return;
   }
-  if (fresh.listen_host != config_.listen_host || fresh.port != config_.port) {
-    LOG_WARN("reload: a new listen address takes a restart; still listening on %s",
-             listen_address_.to_string().c_str());
-    fresh.listen_host = config_.listen_host;
-    fresh.port = config_.port;
-  }
-  size_t workers = fresh.workers ? fresh.workers : cpus_.size();
-  std::string error;
-  if (!open_slots(workers, &error)) {
-    LOG_ERROR("reload: cannot listen on %s; the running configuration stays", error.c_str());
-    return;
+  if (!same_listeners(fresh, config_)) {
+    LOG_WARN("reload: new listen addresses take a restart or an upgrade (SIGUSR2); still "
+             "listening on %s", listeners_text(config_).c_str());
+    fresh.listeners = config_.listeners;
   }
   config_ = std::move(fresh);
-  // Old workers drain on their own copy of each socket while the new ones accept on theirs.
-  for (Slot& slot : slots_) {
+  // Every running worker loads the configuration itself, in place; slots added by a larger
+  // worker count start with it, and the workers of slots it no longer has drain.
+  signal_workers(SIGHUP);
+  size_t workers = config_.workers ? config_.workers : cpus_.size();
+  while (slots_.size() > workers) {
+    Slot& slot = slots_.back();
     if (slot.pid) {
       retiring_.push_back(slot.pid);
       ::kill(slot.pid, SIGTERM);
-      slot.pid = 0;
     }
-  }
-  while (slots_.size() > workers) {
-    ::close(slots_.back().listen_fd);
+    close_slot(slot);
     slots_.pop_back();
   }
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    slots_[i].quick_exits = 0;
-    slots_[i].backoff = {};
-    start_worker(i);
-  }
-  LOG_INFO("reloaded: %zu workers started, %zu draining", slots_.size(), retiring_.size());
+  size_t running = slots_.size();
+  std::string error;
+  if (!open_slots(workers, {}, &error)) LOG_ERROR("reload: cannot listen on %s", error.c_str());
+  for (size_t i = running; i < slots_.size(); ++i) start_worker(i);
+  LOG_INFO("reload: %zu workers load the configuration", slots_.size());
 }
 
 }  // namespace fulcrum::server

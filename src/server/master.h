@@ -1,8 +1,10 @@
 #pragma once
-// The master of multi-process mode (nginx's model): it owns the listening sockets, one per
+// The master of multi-process mode (nginx's model): it owns the listening sockets, one set per
 // worker slot (SO_REUSEPORT), forks one worker process per slot, and replaces a worker that dies.
 // It serves no request itself. Because the sockets belong to the master, connections waiting in
-// a slot's queue survive the death or replacement of its worker.
+// a slot's queues survive the death or replacement of its worker. On SIGHUP it checks the
+// configuration and has every worker load it in place (keeping its backends' state and
+// connections); a new worker count starts or retires slots.
 #include <sys/types.h>
 
 #include <chrono>
@@ -27,7 +29,7 @@ class Master {
  private:
   using Clock = std::chrono::steady_clock;
   struct Slot {
-    int listen_fd = -1;
+    std::vector<int> listen_fds;  // one per listener, in the configuration's order
     pid_t pid = 0;  // 0: no worker running
     Clock::time_point started_at{};
     int quick_exits = 0;  // consecutive exits within kQuickExit of their start
@@ -37,7 +39,8 @@ class Master {
   };
   enum class State { kRunning, kDraining, kStopping };
 
-  bool open_slots(size_t count, std::string* error);
+  bool open_slots(size_t count, std::vector<int> inherited, std::string* error);
+  void close_slot(Slot& slot);
   void start_worker(size_t slot);
   void reap_workers();
   void schedule_restart(Slot& slot, size_t index);
@@ -54,7 +57,6 @@ class Master {
   int argc_;
   char** argv_;
   config::Config config_;
-  net::Address listen_address_;
   std::vector<Slot> slots_;
   std::vector<pid_t> retiring_;  // workers of an older configuration, draining
   std::vector<int> cpus_;

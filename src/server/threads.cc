@@ -6,35 +6,37 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "base/log.h"
 #include "base/signals.h"
-#include "net/socket.h"
+#include "server/config_watcher.h"
+#include "server/listeners.h"
 #include "server/affinity.h"
 #include "server/worker_main.h"
 
 namespace fulcrum::server {
 
-int run_threads(const config::Config& config, int signal_fd) {
+int run_threads(const config::Config& config, int signal_fd, ConfigLoader load) {
   std::string error;
-  net::Address address;
-  if (!net::resolve(config.listen_host, config.port, &address, &error)) {
-    LOG_ERROR("--host: %s", error.c_str());
-    return 2;
-  }
   std::vector<int> cpus = usable_cpus();
   size_t count = config.workers ? config.workers : cpus.size();
-  std::vector<int> listen_fds;
-  for (size_t i = 0; i < count; ++i) {
-    int fd = net::listen_on(address, 4096, &error);
-    if (fd < 0) {
+  std::vector<std::vector<int>> listen_fds(count);
+  for (std::vector<int>& fds : listen_fds) {
+    if (!open_listeners(config, &fds, &error)) {
       LOG_ERROR("cannot listen on %s", error.c_str());
       return 1;
     }
-    listen_fds.push_back(fd);
   }
+  // What the last reload loaded; each thread takes it when told to reload.
+  std::mutex reloaded_mutex;
+  auto reloaded = std::make_shared<const config::Config>(config);
+  ConfigLoader take_reloaded = [&] {
+    std::lock_guard lock(reloaded_mutex);
+    return reloaded;
+  };
   // Each thread reads its commands from a pipe and reports its end on a shared one.
   int done[2];
   if (::pipe2(done, O_CLOEXEC) != 0) return 1;
@@ -44,38 +46,54 @@ int run_threads(const config::Config& config, int signal_fd) {
     int commands[2];
     if (::pipe2(commands, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
     command_fds.push_back(commands[1]);
-    threads.emplace_back([&config, &cpus, i, listen_fd = listen_fds[i], read_fd = commands[0],
-                          done_fd = done[1]] {
+    threads.emplace_back([&, i, initial = reloaded, read_fd = commands[0], done_fd = done[1]] {
       if (config.pin_workers) pin_to_cpu(cpus[i % cpus.size()]);
-      run_worker(config, listen_fd, read_fd, Control::kCommands);
+      run_worker(initial, std::move(listen_fds[i]), read_fd, Control::kCommands, take_reloaded);
       char byte = 'x';
       ssize_t ignored = ::write(done_fd, &byte, 1);
       (void)ignored;
     });
   }
   LOG_INFO("fulcrum %s listening on %s with %zu worker threads", FULCRUM_VERSION,
-           address.to_string().c_str(), count);
+           listeners_text(config).c_str(), count);
 
+  auto tell_threads = [&](char command) {
+    for (int fd : command_fds) {
+      ssize_t ignored = ::write(fd, &command, 1);
+      (void)ignored;
+    }
+  };
+  auto reload = [&] {
+    auto fresh = load();
+    if (!fresh) return;
+    {
+      std::lock_guard lock(reloaded_mutex);
+      reloaded = std::move(fresh);
+    }
+    tell_threads(kReloadCommand);
+  };
+  ConfigWatcher watcher(config);
   size_t finished = 0;
   int signals = 0;
   while (finished < count) {
-    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {done[0], POLLIN, 0}};
-    ::poll(fds, 2, -1);
+    pollfd fds[3] = {{signal_fd, POLLIN, 0}, {done[0], POLLIN, 0}, {watcher.fd(), POLLIN, 0}};
+    ::poll(fds, watcher.fd() >= 0 ? 3 : 2, -1);
     char byte;
     if ((fds[1].revents & POLLIN) && ::read(done[0], &byte, 1) == 1) ++finished;
+    if (watcher.fd() >= 0 && (fds[2].revents & POLLIN) && watcher.changed()) {
+      LOG_INFO("the configuration file changed: reloading");
+      reload();
+    }
     signalfd_siginfo info;
     while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       auto signo = static_cast<int>(info.ssi_signo);
       if (signo == SIGHUP) {
-        LOG_WARN("SIGHUP: reloading is available in --mode mp only");
+        reload();
         continue;
       }
       char command = signo == SIGQUIT || ++signals > 1 ? kStopCommand : kDrainCommand;
       LOG_INFO("signal %d: %s", signo, command == kStopCommand ? "stopping now" : "draining");
-      for (int fd : command_fds) {
-        ssize_t ignored = ::write(fd, &command, 1);
-        (void)ignored;
-      }
+      tell_threads(command);
     }
   }
   for (auto& t : threads) t.join();

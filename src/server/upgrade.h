@@ -11,7 +11,8 @@
 
 namespace fulcrum::server {
 
-// The listening sockets handed down by an upgrading master, in slot order; empty when this
+// The listening sockets handed down by an upgrading master (matched to listeners by the address
+// they are bound to); empty when this
 // process was started normally. Clears the environment variable so that it is not passed on.
 std::vector<int> inherited_listeners();
 

@@ -7,29 +7,17 @@
 #include "base/log.h"
 #include "net/socket.h"
 #include "proxy/client_session.h"
+#include "server/listeners.h"
 
 namespace fulcrum::server {
 
-namespace {
-
-upstream::BackendSet make_backends(const config::Config& config) {
-  upstream::BackendSet set;
-  for (const auto& b : config.backends) {
-    set.push_back({b.host + ":" + std::to_string(b.port), b.address, {}});
-    set.back().health.configure(config.health.unhealthy_threshold,
-                                config.health.healthy_threshold, config.health.enabled);
-  }
-  return set;
-}
-
-}  // namespace
-
-Worker::Worker(io::Loop& loop, const config::Config& config, int listen_fd)
+Worker::Worker(io::Loop& loop, std::shared_ptr<const config::Config> config,
+               std::vector<int> listen_fds)
     : loop_(loop),
-      backends_(make_backends(config)),
-      ctx_(loop, config, backends_, std::random_device{}()),
-      prober_(loop, backends_, config.health, std::random_device{}()),
-      listen_fd_(listen_fd) {
+      open_listeners_(listen_fds.size()),
+      backends_(loop, probes_, std::random_device{}()),
+      ctx_(loop, backends_, std::move(config), std::random_device{}()) {
+  for (int fd : listen_fds) listeners_.push_back({fd});
   drain_timer_.owner = this;
   drain_timer_.fire = &Worker::on_drain_timeout;
   ctx_.on_drained_arg = this;
@@ -39,17 +27,27 @@ Worker::Worker(io::Loop& loop, const config::Config& config, int listen_fd)
 Worker::~Worker() { loop_.timers().disarm(drain_timer_); }
 
 void Worker::start() {
-  if (ctx_.config.health.enabled) prober_.start(tasks_);
   accepting_ = true;
-  tasks_.start(accept_loop());
+  for (Listener& l : listeners_) tasks_.start(accept_loop(l));
 }
 
-base::Task<void> Worker::accept_loop() {
+void Worker::reload(std::shared_ptr<const config::Config> config) {
+  if (!same_listeners(*config, ctx_.config())) {
+    LOG_WARN("reload: new listen addresses take a restart or an upgrade (SIGUSR2); still "
+             "listening on %s", listeners_text(ctx_.config()).c_str());
+  }
+  ctx_.reload(std::move(config));
+  base::set_log_level(ctx_.config().log_level);
+  LOG_INFO("reloaded: %zu pools, %zu routes, %zu backends", ctx_.config().pools.size(),
+           ctx_.config().routes.size(), backends_.size());
+}
+
+base::Task<void> Worker::accept_loop(Listener& listener) {
   while (accepting_) {
-    io::OpAwaiter accept = loop_.accept(listen_fd_);
-    pending_accept_ = &accept.op();
+    io::OpAwaiter accept = loop_.accept(listener.fd);
+    listener.pending_accept = &accept.op();
     int fd = co_await accept;
-    pending_accept_ = nullptr;
+    listener.pending_accept = nullptr;
     if (fd >= 0) {
       net::set_nodelay(fd);
       base::spawn(proxy::ClientSession::serve(ctx_, fd));
@@ -62,21 +60,24 @@ base::Task<void> Worker::accept_loop() {
       co_await loop_.sleep(std::chrono::milliseconds(100));
     }
   }
-  loop_.close(listen_fd_);
-  listen_fd_ = -1;
+  loop_.close(listener.fd);
+  listener.fd = -1;
+  --open_listeners_;
   finish_if_drained();
 }
 
 void Worker::drain() {
   if (ctx_.draining) return;
   LOG_INFO("draining: %zu connections open, waiting up to %lldms", ctx_.session_count,
-           static_cast<long long>(ctx_.config.timeouts.drain.count()));
+           static_cast<long long>(ctx_.config().timeouts.drain.count()));
   ctx_.draining = true;
   accepting_ = false;
-  // The socket is closed by accept_loop once its accept is over. Not shut down: in
-  // multi-process mode it is shared with the master and the next worker of this slot.
-  if (pending_accept_) loop_.cancel(*pending_accept_);
-  loop_.timers().arm(drain_timer_, loop_.now() + ctx_.config.timeouts.drain);
+  // The sockets are closed by the accept loops once their accepts are over. Not shut down: in
+  // multi-process mode they are shared with the master and the next worker of this slot.
+  for (Listener& l : listeners_) {
+    if (l.pending_accept) loop_.cancel(*l.pending_accept);
+  }
+  loop_.timers().arm(drain_timer_, loop_.now() + ctx_.config().timeouts.drain);
 }
 
 void Worker::on_drain_timeout(io::Timer* timer) {
@@ -86,7 +87,7 @@ void Worker::on_drain_timeout(io::Timer* timer) {
 }
 
 void Worker::finish_if_drained() {
-  if (ctx_.draining && listen_fd_ < 0 && ctx_.session_count == 0) loop_.stop();
+  if (ctx_.draining && open_listeners_ == 0 && ctx_.session_count == 0) loop_.stop();
 }
 
 }  // namespace fulcrum::server

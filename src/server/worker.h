@@ -1,42 +1,50 @@
 #pragma once
-// A worker: one loop, one listening socket, and the client sessions it accepts. It drains on
-// request: it stops accepting, lets requests in flight finish (each answered with
-// "Connection: close"), and when the drain timeout ends it aborts what is left.
+// A worker: one loop, its listening sockets, and the client sessions it accepts. A reload puts
+// a new configuration in force for the requests that start after it. It drains on request: it
+// stops accepting, lets requests in flight finish (each answered with "Connection: close"), and
+// when the drain timeout ends it aborts what is left.
+#include <memory>
+#include <vector>
+
 #include "base/task.h"
 #include "config/config.h"
 #include "io/loop.h"
 #include "proxy/context.h"
-#include "upstream/backend.h"
-#include "upstream/health/prober.h"
+#include "upstream/backend_table.h"
 
 namespace fulcrum::server {
 
 class Worker {
  public:
-  // listen_fd: a listening socket the worker accepts on; the worker owns this descriptor and
-  // closes it when draining (in multi-process mode the master keeps its own copy, so that
-  // connections waiting in the queue survive the worker).
-  Worker(io::Loop& loop, const config::Config& config, int listen_fd);
+  // listen_fds: listening sockets the worker accepts on, one per configured listener; the worker
+  // owns these descriptors and closes them when draining (in multi-process mode the master keeps
+  // its own copies, so that connections waiting in the queues survive the worker).
+  Worker(io::Loop& loop, std::shared_ptr<const config::Config> config, std::vector<int> listen_fds);
   ~Worker();
 
   // Accepts and serves until drained; loop.run() then returns.
   void start();
+  void reload(std::shared_ptr<const config::Config> config);
   void drain();
 
  private:
-  base::Task<void> accept_loop();
+  struct Listener {
+    int fd = -1;
+    io::Op* pending_accept = nullptr;  // set while its accept loop waits in accept
+  };
+  base::Task<void> accept_loop(Listener& listener);
   static void on_drain_timeout(io::Timer* timer);
   void finish_if_drained();
 
   io::Loop& loop_;
-  upstream::BackendSet backends_;
-  proxy::ProxyContext ctx_;
-  upstream::Prober prober_;
-  int listen_fd_;
+  std::vector<Listener> listeners_;
+  size_t open_listeners_;
   bool accepting_ = false;
-  io::Op* pending_accept_ = nullptr;  // set while accept_loop waits in accept
   io::Timer drain_timer_;
-  base::TaskGroup tasks_;  // the accept loop and the probes; destroyed first
+  upstream::BackendTable backends_;
+  base::TaskGroup probes_;  // the backends' probers; destroyed before the table
+  proxy::ProxyContext ctx_;
+  base::TaskGroup tasks_;  // the accept loops; destroyed first
 };
 
 }  // namespace fulcrum::server

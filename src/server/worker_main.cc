@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/task.h"
+#include "config/cli.h"
 #include "io/loop.h"
 #include "server/worker.h"
 
@@ -16,7 +17,13 @@ namespace {
 struct Controlled {
   io::Loop& loop;
   Worker& worker;
+  ConfigLoader& load;
   bool draining = false;
+
+  void reload() {
+    if (draining) return;
+    if (auto config = load()) worker.reload(std::move(config));
+  }
 
   void drain_or_stop(bool stop) {
     if (stop || draining) {
@@ -35,7 +42,7 @@ base::Task<void> read_signals(io::Loop& loop, int fd, Controlled& target) {
     if (n != static_cast<int>(sizeof info)) co_return;
     auto signo = static_cast<int>(info.ssi_signo);
     if (signo == SIGHUP) {
-      LOG_WARN("SIGHUP: reloading is available in --mode mp only");
+      target.reload();
       continue;
     }
     LOG_INFO("signal %d: %s", signo, signo == SIGQUIT || target.draining ? "stopping now" : "draining");
@@ -48,24 +55,53 @@ base::Task<void> read_commands(io::Loop& loop, int fd, Controlled& target) {
   for (;;) {
     int n = co_await loop.read(fd, &command, 1);
     if (n != 1) co_return;
-    target.drain_or_stop(command == kStopCommand);
+    if (command == kReloadCommand) {
+      target.reload();
+    } else {
+      target.drain_or_stop(command == kStopCommand);
+    }
+  }
+}
+
+base::Task<void> read_file_changes(io::Loop& loop, ConfigWatcher& watcher, Controlled& target) {
+  std::vector<char> events(ConfigWatcher::kEventBufferSize);
+  for (;;) {
+    int n = co_await loop.read(watcher.fd(), events.data(), events.size());
+    if (n <= 0) co_return;
+    if (watcher.concerns_file(events.data(), static_cast<size_t>(n))) {
+      LOG_INFO("the configuration file changed: reloading");
+      target.reload();
+    }
   }
 }
 
 }  // namespace
 
-int run_worker(const config::Config& config, int listen_fd, int control_fd, Control control) {
+ConfigLoader command_line_loader(int argc, char** argv) {
+  return [argc, argv]() -> std::shared_ptr<const config::Config> {
+    config::Config fresh;
+    if (config::parse_command_line(argc, argv, &fresh) >= 0) {
+      LOG_ERROR("reload: the configuration does not load; the running one stays");
+      return nullptr;
+    }
+    return std::make_shared<const config::Config>(std::move(fresh));
+  };
+}
+
+int run_worker(std::shared_ptr<const config::Config> config, std::vector<int> listen_fds,
+               int control_fd, Control control, ConfigLoader reload, ConfigWatcher* watcher) {
   std::string error;
-  auto loop = io::Loop::create(config.io, &error);
+  auto loop = io::Loop::create(config->io, &error);
   if (!loop) {
     LOG_ERROR("cannot set up the event loop: %s", error.c_str());
     return 1;
   }
-  Worker worker(*loop, config, listen_fd);
-  Controlled target{*loop, worker};
+  Worker worker(*loop, std::move(config), std::move(listen_fds));
+  Controlled target{*loop, worker, reload};
   base::TaskGroup control_reader;  // destroyed before the worker and the loop
   control_reader.start(control == Control::kSignals ? read_signals(*loop, control_fd, target)
                                                     : read_commands(*loop, control_fd, target));
+  if (watcher && watcher->fd() >= 0) control_reader.start(read_file_changes(*loop, *watcher, target));
   worker.start();
   LOG_DEBUG("worker running on %s", std::string(loop->name()).c_str());
   loop->run();

@@ -4,11 +4,27 @@
 
 namespace fulcrum::upstream {
 
+Backend::Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
+                 const config::PoolConfig& p)
+    : pool(std::move(pool_name)),
+      name(b.host + ":" + std::to_string(b.port)),
+      address(b.address),
+      idle(loop, p.pool_size, p.timeouts.pool_idle) {
+  configure(p);
+}
+
+void Backend::configure(const config::PoolConfig& p) {
+  check = p.health;
+  timeouts = p.timeouts;
+  health.configure(check.unhealthy_threshold, check.healthy_threshold, check.enabled);
+  idle.configure(p.pool_size, p.timeouts.pool_idle);
+}
+
 void record_outcome(Backend& b, bool ok, io::TimePoint now, std::string_view reason) {
   bool changed = ok ? b.health.record_success(now) : b.health.record_failure(now);
   if (changed) {
-    LOG_WARN("backend %s: %s (%.*s)", b.name.c_str(), ok ? "down -> up" : "up -> down",
-             static_cast<int>(reason.size()), reason.data());
+    LOG_WARN("backend %s (pool %s): %s (%.*s)", b.name.c_str(), b.pool.c_str(),
+             ok ? "down -> up" : "up -> down", static_cast<int>(reason.size()), reason.data());
   }
 }
 

@@ -1,20 +1,38 @@
 #pragma once
+// A backend as one loop knows it: one address in one pool, with its health and its idle
+// connections. It lives in the loop's BackendTable, across configuration reloads that keep it.
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
+#include "config/config.h"
 #include "net/address.h"
+#include "upstream/connection_pool.h"
 #include "upstream/health/backend_health.h"
 
 namespace fulcrum::upstream {
 
 struct Backend {
-  std::string name;  // "host:port" as configured, for logs
+  Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
+          const config::PoolConfig& pool);
+
+  // Takes the settings of the pool as the newest configuration has them; health and idle
+  // connections stay.
+  void configure(const config::PoolConfig& pool);
+
+  std::string pool;  // the pool's name
+  std::string name;  // "host:port" as configured, for logs and as the Host of probes
   net::Address address;
   BackendHealth health;
+  ConnectionPool idle;
+  // Copied from the newest configuration that lists the backend, so that probes and requests
+  // never read a configuration that a reload has freed.
+  config::HealthCheck check;
+  config::PoolTimeouts timeouts;
+  uint32_t users = 0;     // configurations (generations) that list it, and its prober
+  bool listed = false;    // in the newest configuration
+  bool probing = false;   // a prober runs for it
 };
-
-using BackendSet = std::vector<Backend>;
 
 // Records the outcome of a request or probe on b; a change of state is logged once, at warn
 // level, with its reason.

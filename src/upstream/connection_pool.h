@@ -1,5 +1,4 @@
 #pragma once
-#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -7,28 +6,34 @@
 
 namespace fulcrum::upstream {
 
-// Idle keep-alive connections to the backends, for one loop. Per backend a bounded LIFO stack:
-// the most recently used connection is the likeliest to still be open and warm. A connection the
+// The idle keep-alive connections to one backend, in one loop: a bounded LIFO stack, since the
+// most recently used connection is the likeliest to still be open and warm. A connection the
 // backend closed while idle is detected when taken (a non-blocking peek sees end of stream or
-// unexpected bytes) and never used; ones idle past the timeout are closed by a sweep.
+// unexpected bytes) and never used; ones idle past the timeout are closed by sweep(), which the
+// owner of the backends calls periodically.
 class ConnectionPool {
  public:
-  ConnectionPool(io::Loop& loop, size_t backends, size_t max_idle, io::Duration idle_timeout);
-  ~ConnectionPool();
+  ConnectionPool(io::Loop& loop, size_t max_idle, io::Duration idle_timeout)
+      : loop_(loop), max_idle_(max_idle), idle_timeout_(idle_timeout) {}
+  ~ConnectionPool() { close_all(); }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  // An open idle connection to backend, or -1 if there is none.
-  int take(size_t backend);
+  // A reload may change the bound and the timeout; connections over the new bound are closed.
+  void configure(size_t max_idle, io::Duration idle_timeout);
+  io::Duration idle_timeout() const { return idle_timeout_; }
+
+  // An open idle connection, or -1 if there is none.
+  int take();
   // Gives back a connection whose last response was complete and fully read; closes it when the
-  // backend's stack is full.
-  void put(size_t backend, int fd);
-  size_t idle_count(size_t backend) const { return idle_[backend].size(); }
+  // stack is full.
+  void put(int fd);
+  // Closes the connections idle past the timeout.
+  void sweep();
+  void close_all();
+  size_t idle_count() const { return idle_.size(); }
 
  private:
-  static void sweep(io::Timer* timer);
-  io::Duration sweep_period() const {
-    return std::min<io::Duration>(idle_timeout_, std::chrono::seconds(1));
-  }
-
   struct Idle {
     int fd;
     io::TimePoint since;
@@ -36,8 +41,7 @@ class ConnectionPool {
   io::Loop& loop_;
   size_t max_idle_;
   io::Duration idle_timeout_;
-  std::vector<std::vector<Idle>> idle_;
-  io::Timer sweep_timer_;  // closes connections idle past the timeout
+  std::vector<Idle> idle_;  // oldest first
 };
 
 }  // namespace fulcrum::upstream

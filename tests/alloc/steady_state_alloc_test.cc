@@ -80,15 +80,26 @@ TEST_P(SteadyStateAllocTest, KeepAliveRequestsDoNotAllocate) {
   backend::Stats stats;
   base::spawn(backend::accept_connections(*loop, backend_fd, backend_config, stats));
 
-  config::Config config;
+  // A route with header rules and request ids, so that routing and edits are measured too.
+  auto config = std::make_shared<config::Config>();
   config::BackendConfig b;
   b.host = "127.0.0.1";
   b.port = backend_port;
   ASSERT_TRUE(net::resolve(b.host, b.port, &b.address, &error));
-  config.backends.push_back(b);
+  config->pools.emplace_back();
+  config->pools[0].name = "default";
+  config->pools[0].backends.push_back(b);
+  config::RouteConfig route;
+  route.path_prefix = "/";
+  route.methods = {"GET", "POST"};
+  route.headers.request_id = true;
+  route.headers.request.set.push_back({"X-Env", "test"});
+  route.headers.request.remove.push_back("X-Debug");
+  route.headers.response.add.push_back({"X-Served-By", "fulcrum"});
+  config->routes.push_back(route);
   uint16_t proxy_port = 0;
   int proxy_fd = listen_any(&proxy_port);
-  server::Worker worker(*loop, config, proxy_fd);
+  server::Worker worker(*loop, config, {proxy_fd});
   worker.start();
 
   constexpr int kWarmUp = 200;

@@ -11,9 +11,11 @@ Importing this exits with 77 (skipped) when FULCRUM_IO=uring cannot run here (en
 Nothing here sleeps for a fixed time to let something happen: it polls with a deadline.
 """
 
+import http.client
 import os
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -27,7 +29,7 @@ from client import (  # noqa: F401
     chunked_body,
     http_request,
 )
-from processes import Backend, Proxy, ServerProcess, free_port, is_listening, run_fulcrum  # noqa: F401
+from processes import Backend, FileOnlyProxy, Proxy, ServerProcess, free_port, is_listening, run_fulcrum  # noqa: F401
 from scripted_backend import ScriptedBackend, ScriptedConnection, respond  # noqa: F401
 
 
@@ -115,6 +117,56 @@ class StatsProbe:
 
     def close(self):
         self._conn.close()
+
+
+class KeepAliveLoad:
+    """Client threads, each sending GETs on its own keep-alive connection (http.client reconnects
+    after a "Connection: close"), counting successes and failures, until stopped."""
+
+    MAX_SECONDS = 120  # a load that nobody stops ends by itself
+
+    def __init__(self, port, threads=4, path="/load/%d"):
+        self.port = port
+        self.path = path
+        self._deadline = time.monotonic() + self.MAX_SECONDS
+        self.ok = [0] * threads
+        self.failures = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)]
+        for t in self._threads:
+            t.start()
+
+    def _run(self, i):
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=20)
+        try:
+            self._send_until_stopped(i, conn)
+        finally:
+            conn.close()
+
+    def _send_until_stopped(self, i, conn):
+        while not self._stop.is_set() and time.monotonic() < self._deadline:
+            try:
+                conn.request("GET", self.path % i if "%d" in self.path else self.path)
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    self.ok[i] += 1
+                else:
+                    self.failures.append((i, "status %d" % response.status))
+            except (OSError, http.client.HTTPException) as e:
+                self.failures.append((i, repr(e)))
+                return
+
+    def failed(self):
+        return {i for i, _ in self.failures}
+
+    def total(self):
+        return sum(self.ok)
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join(30)
 
 
 class TestCase(unittest.TestCase):

@@ -239,6 +239,25 @@ class Proxy(ServerProcess):
         return args + ["--io", IO, "-l", "warn"] + self._extra_args
 
 
+class FileOnlyProxy(ServerProcess):
+    """fulcrum started with a configuration file and no listen or backend flags, so that the
+    file's own listen addresses are used; `port` is one of them, to wait for."""
+
+    name = "fulcrum"
+
+    def __init__(self, config_path, port, extra_args=()):
+        super().__init__()
+        self._config_path = config_path
+        self._extra_args = list(extra_args)
+        self._start(port)
+
+    def _command(self, port):
+        args = [FULCRUM_BIN, "-c", self._config_path, "--mode", MODE, "--io", IO, "-l", "info"]
+        if MODE != "sp":
+            args += ["-w", "1"]
+        return args + self._extra_args
+
+
 def run_fulcrum(args, timeout=30.0):
     """Runs fulcrum with exactly these arguments to completion (for command-line tests)."""
     return subprocess.run([FULCRUM_BIN] + list(args), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)

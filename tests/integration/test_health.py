@@ -19,7 +19,7 @@ class ActiveHealthTest(harness.TestCase):
         good = self.start_backend(id="good")
         proxy = self.start_proxy([sick, good], FAST_PROBES + ["--unhealthy-threshold", "2"])
         self.assertTrue(harness.wait_until(lambda: "sick" not in proxy.output() and "up -> down" in proxy.output(), timeout=20), proxy.output())
-        self.assertIn("backend 127.0.0.1:%d: up -> down (probe: unexpected status)" % sick.port, proxy.output())
+        self.assertIn("backend 127.0.0.1:%d (pool default): up -> down (probe: unexpected status)" % sick.port, proxy.output())
         statuses = collections.Counter(http_request(proxy.port, "GET", "/").status for _ in range(20))
         self.assertEqual(statuses, {200: 20})
 

@@ -1,11 +1,9 @@
 """The process models: mp (a master and worker processes) and mt (worker threads), with crash
 recovery, reloads and a pid file."""
 
-import http.client
 import os
 import signal
 import tempfile
-import threading
 import time
 
 import harness
@@ -36,52 +34,6 @@ def stop_foreign_process(pid):
         pass
 
 
-class KeepAliveLoad:
-    """Client threads, each sending GETs on its own keep-alive connection (http.client reconnects
-    after a "Connection: close"), counting successes and failures, until stopped."""
-
-    def __init__(self, port, threads=4):
-        self.port = port
-        self.ok = [0] * threads
-        self.failures = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)]
-        for t in self._threads:
-            t.start()
-
-    def _run(self, i):
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=20)
-        try:
-            self._send_until_stopped(i, conn)
-        finally:
-            conn.close()
-
-    def _send_until_stopped(self, i, conn):
-        while not self._stop.is_set():
-            try:
-                conn.request("GET", "/load/%d" % i)
-                response = conn.getresponse()
-                response.read()
-                if response.status == 200:
-                    self.ok[i] += 1
-                else:
-                    self.failures.append((i, "status %d" % response.status))
-            except (OSError, http.client.HTTPException) as e:
-                self.failures.append((i, repr(e)))
-                return
-
-    def failed(self):
-        return {i for i, _ in self.failures}
-
-    def total(self):
-        return sum(self.ok)
-
-    def stop(self):
-        self._stop.set()
-        for t in self._threads:
-            t.join(30)
-
-
 class MultiProcessTest(harness.TestCase):
     def start_mp(self, workers=2, extra=()):
         backend = self.start_backend()
@@ -93,7 +45,7 @@ class MultiProcessTest(harness.TestCase):
         proxy = self.start_mp(workers=2)
         # Connections spread over both workers; the ones on the surviving worker must not notice.
         threads = 16  # so that both workers get some (SO_REUSEPORT hashes connections)
-        load = KeepAliveLoad(proxy.port, threads=threads)
+        load = harness.KeepAliveLoad(proxy.port, threads=threads)
         self.addCleanup(load.stop)
         self.assertTrue(harness.wait_until(lambda: all(n > 0 for n in load.ok), timeout=20))
         victim, survivor = children_of(proxy.pid)
@@ -135,22 +87,24 @@ class MultiProcessTest(harness.TestCase):
 
     def test_reload_under_load_fails_no_request(self):
         proxy = self.start_mp(workers=2)
-        load = KeepAliveLoad(proxy.port, threads=4)
+        load = harness.KeepAliveLoad(proxy.port, threads=4)
         self.addCleanup(load.stop)
         self.assertTrue(harness.wait_until(lambda: load.total() > 100, timeout=20))
+        workers = sorted(children_of(proxy.pid))
         for reload in range(2):
             mark = load.total()
             proxy.send_signal(signal.SIGHUP)
-            self.assertTrue(harness.wait_until(lambda: proxy.output().count("reloaded:") == reload + 1, timeout=10), proxy.output())
+            # Each worker loads the configuration in place (keeping its backends' connections).
+            self.assertTrue(harness.wait_until(lambda: proxy.output().count("reloaded:") == 2 * (reload + 1), timeout=10), proxy.output())
             self.assertTrue(harness.wait_until(lambda: load.total() > mark + 200, timeout=20))
         load.stop()
         self.assertEqual(load.failures, [])
-        self.assertTrue(harness.wait_until(lambda: len(children_of(proxy.pid)) == 2, timeout=20), "old workers did not drain")
+        self.assertEqual(sorted(children_of(proxy.pid)), workers)
 
     def test_binary_upgrade_under_load_fails_no_request(self):
         pid_file = os.path.join(tempfile.mkdtemp(prefix="fulcrum-it-"), "fulcrum.pid")
         proxy = self.start_mp(workers=2, extra=["--pid-file", pid_file])
-        load = KeepAliveLoad(proxy.port, threads=4)
+        load = harness.KeepAliveLoad(proxy.port, threads=4)
         self.addCleanup(load.stop)
         self.assertTrue(harness.wait_until(lambda: load.total() > 100, timeout=20))
         proxy.send_signal(signal.SIGUSR2)

@@ -101,12 +101,11 @@ TEST(ConfigFileExamples, SeedLoadsAsTheDefaultPool) {
   EXPECT_EQ(pool.backends[1].weight, 1u);
   EXPECT_TRUE(pool.health.enabled);  // probes are on by default
   EXPECT_TRUE(c.routes.empty());
-  // The single-pool fields that the rest of the proxy reads today.
-  ASSERT_EQ(c.backends.size(), 2u);
-  EXPECT_EQ(c.backends[1].address.to_string(), "127.0.0.1:9002");
-  EXPECT_EQ(c.strategy, Strategy::kRoundRobin);
-  EXPECT_EQ(c.listen_host, "0.0.0.0");
-  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(&c.default_pool_config(), &pool);
+  EXPECT_EQ(pool.backends[1].address.to_string(), "127.0.0.1:9002");
+  EXPECT_EQ(pool.strategy, Strategy::kRoundRobin);
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].address.to_string(), "0.0.0.0:8080");
   EXPECT_EQ(c.config_file, example("seed.yaml"));
 }
 
@@ -144,8 +143,8 @@ TEST(ConfigFileExamples, MultiPoolLoadsEveryPart) {
   EXPECT_EQ(c.pools[2].name, "canary");
 
   EXPECT_EQ(c.default_pool, "api");
-  EXPECT_EQ(c.backends.size(), 3u);
-  EXPECT_EQ(c.strategy, Strategy::kLeastConn);
+  EXPECT_EQ(c.default_pool_config().backends.size(), 3u);
+  EXPECT_EQ(c.default_pool_config().strategy, Strategy::kLeastConn);
   EXPECT_TRUE(c.headers.request_id);
 
   ASSERT_EQ(c.routes.size(), 3u);

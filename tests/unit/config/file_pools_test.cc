@@ -300,8 +300,8 @@ TEST(ConfigFilePools, TimeoutsAndPoolSizeDefaultToTheTopLevel) {
   EXPECT_EQ(web.retries, 2u);  // the default
   EXPECT_EQ(web.slow_start, milliseconds(0));
   EXPECT_EQ(c.default_pool_index, 1u);
-  ASSERT_EQ(c.backends.size(), 1u);  // the default pool's
-  EXPECT_EQ(c.backends[0].port, 9002);
+  ASSERT_EQ(c.default_pool_config().backends.size(), 1u);
+  EXPECT_EQ(c.default_pool_config().backends[0].port, 9002);
 }
 
 TEST(ConfigFilePools, RetriesSlowStartAndTimeoutErrors) {
@@ -324,8 +324,8 @@ TEST(ConfigFilePools, TopLevelStrategyNeedsTopLevelBackends) {
   Config c = load("backends: [\"127.0.0.1:9001\"]\nstrategy: hash\nhash_key: \"cookie:s\"\n");
   EXPECT_EQ(c.pools.at(0).name, "default");
   EXPECT_EQ(c.pools[0].strategy, Strategy::kHash);
-  EXPECT_EQ(c.strategy, Strategy::kHash);
-  EXPECT_EQ(c.hash_key.name, "s");
+  EXPECT_EQ(c.default_pool_config().strategy, Strategy::kHash);
+  EXPECT_EQ(c.default_pool_config().hash_key.name, "s");
   EXPECT_EQ(errors_of("pools:\n  api:\n    backends: [\"127.0.0.1:9001\"]\nstrategy: random\n"),
             Lines{"fulcrum.yaml:4:11: strategy: only with top-level backends; a pool in `pools` "
                   "sets its own strategy"});

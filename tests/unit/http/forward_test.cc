@@ -334,5 +334,78 @@ TEST(ForwardResponse, ReasonPassesThroughEvenEmpty) {
             "HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n");
 }
 
+
+TEST(ForwardRequest, EditsRemoveSetAndAddFields) {
+  HeaderEdits edits;
+  edits.remove = {"x-debug"};
+  edits.set = {{"X-Env", "prod"}};
+  edits.add = {{"X-Route", "api"}};
+  ForwardInfo i = kInfo;
+  i.edits = &edits;
+  i.request_id = "0123456789abcdef0123456789abcdef";
+  EXPECT_EQ(forward_request("GET / HTTP/1.1\r\nHost: h\r\nX-Debug: 1\r\nx-env: dev\r\n"
+                            "X-ENV: qa\r\nX-Route: client\r\n\r\n",
+                            i),
+            "GET / HTTP/1.1\r\n"
+            "Host: h\r\n"
+            "X-Route: client\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: h\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "X-Env: prod\r\n"
+            "X-Route: api\r\n"
+            "X-Request-ID: 0123456789abcdef0123456789abcdef\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, ForwardingFieldsOffPassTheClientsThrough) {
+  ForwardInfo i = kInfo;
+  i.forwarded = false;
+  EXPECT_EQ(forward_request("GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n", i),
+            "GET / HTTP/1.1\r\n"
+            "Host: h\r\n"
+            "X-Forwarded-For: 1.2.3.4\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "\r\n");
+}
+
+TEST(ForwardRequest, EditsOfAForwardingFieldReplaceWhatTheProxyWouldAdd) {
+  HeaderEdits edits;
+  edits.set = {{"X-Forwarded-Proto", "https"}, {"X-Request-ID", "fixed"}};
+  edits.remove = {"X-Forwarded-For"};
+  ForwardInfo i = kInfo;
+  i.edits = &edits;
+  i.request_id = "0123456789abcdef0123456789abcdef";
+  EXPECT_EQ(forward_request("GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n", i),
+            "GET / HTTP/1.1\r\n"
+            "Host: h\r\n"
+            "X-Forwarded-Host: h\r\n"
+            "Via: 1.1 fulcrum\r\n"
+            "X-Forwarded-Proto: https\r\n"
+            "X-Request-ID: fixed\r\n"
+            "\r\n");
+}
+
+TEST(ForwardResponse, EditsApplyToResponses) {
+  HeaderEdits edits;
+  edits.remove = {"server"};
+  edits.set = {{"Cache-Control", "no-store"}};
+  edits.add = {{"X-Served-By", "fulcrum"}};
+  std::string_view input =
+      "HTTP/1.1 200 OK\r\nServer: x\r\nCache-Control: max-age=60\r\nContent-Length: 0\r\n\r\n";
+  ResponseParser parser;
+  ResponseHead head;
+  ASSERT_EQ(parser.parse(input.data(), input.size(), head, false), ParseStatus::kComplete);
+  base::Buffer out;
+  write_response_head(input.data(), head, false, 1, out, edits);
+  EXPECT_EQ(out.view(),
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 0\r\n"
+            "Cache-Control: no-store\r\n"
+            "X-Served-By: fulcrum\r\n"
+            "\r\n");
+}
+
 }  // namespace
 }  // namespace fulcrum::http

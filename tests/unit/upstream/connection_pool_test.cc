@@ -28,60 +28,74 @@ class ConnectionPoolTest : public ::testing::Test {
 };
 
 TEST_F(ConnectionPoolTest, TakesMostRecentlyReturnedFirst) {
-  ConnectionPool pool(*loop_, 1, 4, 30s);
+  ConnectionPool pool(*loop_, 4, 30s);
   auto [a, peer_a] = pair();
   auto [b, peer_b] = pair();
-  pool.put(0, a);
-  pool.put(0, b);
-  EXPECT_EQ(pool.take(0), b);
-  EXPECT_EQ(pool.take(0), a);
-  EXPECT_EQ(pool.take(0), -1);
+  pool.put(a);
+  pool.put(b);
+  EXPECT_EQ(pool.take(), b);
+  EXPECT_EQ(pool.take(), a);
+  EXPECT_EQ(pool.take(), -1);
   for (int fd : {a, b, peer_a, peer_b}) ::close(fd);
 }
 
 TEST_F(ConnectionPoolTest, NeverHandsOutAConnectionTheBackendClosed) {
-  ConnectionPool pool(*loop_, 1, 4, 30s);
+  ConnectionPool pool(*loop_, 4, 30s);
   auto [open_fd, open_peer] = pair();
   auto [closed_fd, closed_peer] = pair();
   auto [noisy_fd, noisy_peer] = pair();
-  pool.put(0, open_fd);
-  pool.put(0, closed_fd);
-  pool.put(0, noisy_fd);
+  pool.put(open_fd);
+  pool.put(closed_fd);
+  pool.put(noisy_fd);
   ::close(closed_peer);                       // backend closed while idle
   ASSERT_EQ(::write(noisy_peer, "x", 1), 1);  // unsolicited bytes: not clean either
-  EXPECT_EQ(pool.take(0), open_fd);
-  EXPECT_EQ(pool.take(0), -1);
+  EXPECT_EQ(pool.take(), open_fd);
+  EXPECT_EQ(pool.take(), -1);
   for (int fd : {open_fd, open_peer, noisy_peer}) ::close(fd);
 }
 
-TEST_F(ConnectionPoolTest, BoundedPerBackend) {
-  ConnectionPool pool(*loop_, 2, 1, 30s);
+TEST_F(ConnectionPoolTest, Bounded) {
+  ConnectionPool pool(*loop_, 1, 30s);
   auto [a, peer_a] = pair();
   auto [b, peer_b] = pair();
-  pool.put(1, a);
-  pool.put(1, b);  // over the bound: closed
-  EXPECT_EQ(pool.idle_count(1), 1u);
-  EXPECT_EQ(pool.idle_count(0), 0u);
+  pool.put(a);
+  pool.put(b);  // over the bound: closed
+  EXPECT_EQ(pool.idle_count(), 1u);
   char c;
   EXPECT_EQ(::read(peer_b, &c, 1), 0);  // the pool closed b
-  EXPECT_EQ(pool.take(1), a);
+  EXPECT_EQ(pool.take(), a);
   for (int fd : {a, peer_a, peer_b}) ::close(fd);
 }
 
-TEST_F(ConnectionPoolTest, SweepClosesExpiredConnections) {
-  ConnectionPool pool(*loop_, 1, 4, 50ms);
+TEST_F(ConnectionPoolTest, ASmallerBoundClosesTheOldestConnections) {
+  ConnectionPool pool(*loop_, 4, 30s);
   auto [a, peer_a] = pair();
-  pool.put(0, a);
+  auto [b, peer_b] = pair();
+  pool.put(a);
+  pool.put(b);
+  pool.configure(1, 30s);
+  EXPECT_EQ(pool.idle_count(), 1u);
+  char c;
+  EXPECT_EQ(::read(peer_a, &c, 1), 0);  // a, the oldest, was closed
+  EXPECT_EQ(pool.take(), b);
+  for (int fd : {b, peer_a, peer_b}) ::close(fd);
+}
+
+TEST_F(ConnectionPoolTest, SweepClosesExpiredConnections) {
+  ConnectionPool pool(*loop_, 4, 50ms);
+  auto [a, peer_a] = pair();
+  pool.put(a);
   bool done = false;
   auto waiter = [&]() -> base::Task<void> {
     co_await loop_->sleep(300ms);
+    pool.sweep();
     done = true;
     loop_->stop();
   };
   base::spawn(waiter());
   loop_->run();
   ASSERT_TRUE(done);
-  EXPECT_EQ(pool.idle_count(0), 0u);
+  EXPECT_EQ(pool.idle_count(), 0u);
   char c;
   EXPECT_EQ(::read(peer_a, &c, 1), 0);
   ::close(peer_a);

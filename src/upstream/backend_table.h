@@ -1,0 +1,45 @@
+#pragma once
+// The backends of one loop, across configuration reloads. A backend that a new configuration
+// keeps (same pool, same host:port, same address) is the same object, with its health and its
+// idle connections; one it drops is forgotten once no request of an older configuration uses it.
+// Each backend whose pool has active health checks gets a prober while it is listed.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/task.h"
+#include "config/config.h"
+#include "io/loop.h"
+#include "upstream/backend.h"
+#include "upstream/balancer/fast_random.h"
+
+namespace fulcrum::upstream {
+
+class BackendTable {
+ public:
+  // Probers run in `tasks`, which must be destroyed before the table.
+  BackendTable(io::Loop& loop, base::TaskGroup& tasks, uint64_t seed);
+  ~BackendTable();
+  BackendTable(const BackendTable&) = delete;
+  BackendTable& operator=(const BackendTable&) = delete;
+
+  // Before the backends of a new configuration are acquired: none is listed any more.
+  void begin_configuration();
+  // The backend b of pool, kept or new, now listed and configured as pool says. Counts a user.
+  Backend& acquire(const config::PoolConfig& pool, const config::BackendConfig& b);
+  // The user is done with it; a backend with no users left is closed and forgotten.
+  void release(Backend& backend);
+  size_t size() const { return backends_.size(); }
+
+ private:
+  base::Task<void> probe_while_listed(Backend& backend);
+  static void sweep(io::Timer* timer);
+
+  io::Loop& loop_;
+  base::TaskGroup& tasks_;
+  FastRandom random_;  // probe jitter
+  std::vector<std::unique_ptr<Backend>> backends_;
+  io::Timer sweep_timer_;  // closes pooled connections idle past their timeout
+};
+
+}  // namespace fulcrum::upstream

@@ -1,0 +1,76 @@
+// Which route a request matches: host (exact, wildcard, any case, with a port), path prefix in
+// origin and absolute form, method and header, all conditions together.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "http/request_parser.h"
+#include "proxy/generation.h"
+
+namespace fulcrum::proxy {
+namespace {
+
+bool matches(const config::RouteConfig& route, const std::string& request) {
+  http::RequestParser parser;
+  http::RequestHead head;
+  EXPECT_EQ(parser.parse(request.data(), request.size(), head), http::ParseStatus::kComplete);
+  return route_matches(route, request.data(), head);
+}
+
+std::string get(const std::string& target, const std::string& host, const std::string& more = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + more + "\r\n";
+}
+
+TEST(Route, Host) {
+  config::RouteConfig r;
+  r.host = "api.example.com";
+  EXPECT_TRUE(matches(r, get("/", "api.example.com")));
+  EXPECT_TRUE(matches(r, get("/", "API.example.COM:8443")));
+  EXPECT_FALSE(matches(r, get("/", "www.example.com")));
+  EXPECT_FALSE(matches(r, get("/", "api.example.com.evil")));
+}
+
+TEST(Route, WildcardHostNeedsOneMoreLabel) {
+  config::RouteConfig r;
+  r.host = "example.com";
+  r.host_wildcard = true;
+  EXPECT_TRUE(matches(r, get("/", "a.example.com")));
+  EXPECT_TRUE(matches(r, get("/", "a.b.Example.com:80")));
+  EXPECT_FALSE(matches(r, get("/", "example.com")));
+  EXPECT_FALSE(matches(r, get("/", "badexample.com")));
+  EXPECT_FALSE(matches(r, get("/", ".example.com")));
+}
+
+TEST(Route, Ipv6HostWithPort) {
+  config::RouteConfig r;
+  r.host = "[::1]";
+  EXPECT_TRUE(matches(r, get("/", "[::1]:8080")));
+  EXPECT_TRUE(matches(r, get("/", "[::1]")));
+}
+
+TEST(Route, PathPrefixInOriginAndAbsoluteForm) {
+  config::RouteConfig r;
+  r.path_prefix = "/api/";
+  EXPECT_TRUE(matches(r, get("/api/users?x=1", "h")));
+  EXPECT_FALSE(matches(r, get("/api", "h")));
+  EXPECT_TRUE(matches(r, get("http://h/api/users", "h")));
+  EXPECT_FALSE(matches(r, get("http://h", "h")));
+}
+
+TEST(Route, MethodAndHeader) {
+  config::RouteConfig r;
+  r.methods = {"POST", "PUT"};
+  r.header_name = "x-canary";
+  r.header_value = "1";
+  EXPECT_TRUE(matches(r, "POST / HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nContent-Length: 0\r\n\r\n"));
+  EXPECT_FALSE(matches(r, "POST / HTTP/1.1\r\nHost: h\r\nX-Canary: 2\r\nContent-Length: 0\r\n\r\n"));
+  EXPECT_FALSE(matches(r, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"));
+  EXPECT_FALSE(matches(r, get("/", "h", "X-Canary: 1\r\n")));
+}
+
+TEST(Route, NoConditionsMatchesEverything) {
+  EXPECT_TRUE(matches(config::RouteConfig{}, get("/", "h")));
+}
+
+}  // namespace
+}  // namespace fulcrum::proxy
