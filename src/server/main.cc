@@ -30,9 +30,15 @@ int run_single(int argc, char** argv, const config::Config& config) {
   LOG_INFO("fulcrum %s listening on %s (%zu pools)", FULCRUM_VERSION,
            server::listeners_text(config).c_str(), config.pools.size());
   server::ConfigWatcher watcher(config);
-  int rc = server::run_worker(std::make_shared<const config::Config>(config), listen_fds,
-                              signal_fd, server::Control::kSignals,
-                              server::command_line_loader(argc, argv), &watcher);
+  upstream::HealthRegion health;
+  int rc = server::run_worker({.config = std::make_shared<const config::Config>(config),
+                               .listen_fds = listen_fds,
+                               .control_fd = signal_fd,
+                               .control = server::Control::kSignals,
+                               .reload = server::command_line_loader(argc, argv),
+                               .health = &health,
+                               .prober = true,
+                               .watcher = &watcher});
   LOG_INFO("stopped");
   return rc;
 }

@@ -121,8 +121,14 @@ void Master::start_worker(size_t index) {
     ::signal(SIGINT, SIG_IGN);
     if (config_.pin_workers) pin_to_cpu(cpus_[index % cpus_.size()]);
     int control = base::block_signals({SIGTERM, SIGQUIT, SIGHUP});
-    ::_exit(run_worker(std::make_shared<const config::Config>(config_), slot.listen_fds, control,
-                       Control::kSignals, command_line_loader(argc_, argv_)));
+    // Slot 0's worker probes the backends for the whole instance.
+    ::_exit(run_worker({.config = std::make_shared<const config::Config>(config_),
+                        .listen_fds = slot.listen_fds,
+                        .control_fd = control,
+                        .control = Control::kSignals,
+                        .reload = command_line_loader(argc_, argv_),
+                        .health = &health_,
+                        .prober = index == 0}));
   }
   slot.pid = pid;
   slot.started_at = Clock::now();

@@ -30,6 +30,7 @@ int run_threads(const config::Config& config, int signal_fd, ConfigLoader load) 
       return 1;
     }
   }
+  upstream::HealthRegion health;
   // What the last reload loaded; each thread takes it when told to reload.
   std::mutex reloaded_mutex;
   auto reloaded = std::make_shared<const config::Config>(config);
@@ -48,7 +49,13 @@ int run_threads(const config::Config& config, int signal_fd, ConfigLoader load) 
     command_fds.push_back(commands[1]);
     threads.emplace_back([&, i, initial = reloaded, read_fd = commands[0], done_fd = done[1]] {
       if (config.pin_workers) pin_to_cpu(cpus[i % cpus.size()]);
-      run_worker(initial, std::move(listen_fds[i]), read_fd, Control::kCommands, take_reloaded);
+      run_worker({.config = initial,
+                  .listen_fds = std::move(listen_fds[i]),
+                  .control_fd = read_fd,
+                  .control = Control::kCommands,
+                  .reload = take_reloaded,
+                  .health = &health,
+                  .prober = i == 0});
       char byte = 'x';
       ssize_t ignored = ::write(done_fd, &byte, 1);
       (void)ignored;

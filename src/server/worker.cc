@@ -11,11 +11,11 @@
 
 namespace fulcrum::server {
 
-Worker::Worker(io::Loop& loop, std::shared_ptr<const config::Config> config,
-               std::vector<int> listen_fds)
+Worker::Worker(io::Loop& loop, upstream::HealthRegion& health, bool prober,
+               std::shared_ptr<const config::Config> config, std::vector<int> listen_fds)
     : loop_(loop),
       open_listeners_(listen_fds.size()),
-      backends_(loop, probes_, std::random_device{}()),
+      backends_(loop, health, prober, probes_, std::random_device{}()),
       ctx_(loop, backends_, std::move(config), std::random_device{}()) {
   for (int fd : listen_fds) listeners_.push_back({fd});
   drain_timer_.owner = this;

@@ -19,7 +19,10 @@ class Worker {
   // listen_fds: listening sockets the worker accepts on, one per configured listener; the worker
   // owns these descriptors and closes them when draining (in multi-process mode the master keeps
   // its own copies, so that connections waiting in the queues survive the worker).
-  Worker(io::Loop& loop, std::shared_ptr<const config::Config> config, std::vector<int> listen_fds);
+  // health: the instance's backend health, shared by its workers; prober: this worker runs the
+  // active health checks for all of them.
+  Worker(io::Loop& loop, upstream::HealthRegion& health, bool prober,
+         std::shared_ptr<const config::Config> config, std::vector<int> listen_fds);
   ~Worker();
 
   // Accepts and serves until drained; loop.run() then returns.

@@ -88,20 +88,23 @@ ConfigLoader command_line_loader(int argc, char** argv) {
   };
 }
 
-int run_worker(std::shared_ptr<const config::Config> config, std::vector<int> listen_fds,
-               int control_fd, Control control, ConfigLoader reload, ConfigWatcher* watcher) {
+int run_worker(WorkerSetup setup) {
   std::string error;
-  auto loop = io::Loop::create(config->io, &error);
+  auto loop = io::Loop::create(setup.config->io, &error);
   if (!loop) {
     LOG_ERROR("cannot set up the event loop: %s", error.c_str());
     return 1;
   }
-  Worker worker(*loop, std::move(config), std::move(listen_fds));
-  Controlled target{*loop, worker, reload};
+  Worker worker(*loop, *setup.health, setup.prober, std::move(setup.config),
+                std::move(setup.listen_fds));
+  Controlled target{*loop, worker, setup.reload};
   base::TaskGroup control_reader;  // destroyed before the worker and the loop
-  control_reader.start(control == Control::kSignals ? read_signals(*loop, control_fd, target)
-                                                    : read_commands(*loop, control_fd, target));
-  if (watcher && watcher->fd() >= 0) control_reader.start(read_file_changes(*loop, *watcher, target));
+  control_reader.start(setup.control == Control::kSignals
+                           ? read_signals(*loop, setup.control_fd, target)
+                           : read_commands(*loop, setup.control_fd, target));
+  if (setup.watcher && setup.watcher->fd() >= 0) {
+    control_reader.start(read_file_changes(*loop, *setup.watcher, target));
+  }
   worker.start();
   LOG_DEBUG("worker running on %s", std::string(loop->name()).c_str());
   loop->run();

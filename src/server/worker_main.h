@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "server/config_watcher.h"
+#include "upstream/health/health_region.h"
 
 namespace fulcrum::server {
 
@@ -26,11 +27,21 @@ using ConfigLoader = std::function<std::shared_ptr<const config::Config>()>;
 // The loader that reads the command line again (and the file it names).
 ConfigLoader command_line_loader(int argc, char** argv);
 
-// Runs until the worker has drained or is told to stop. Takes ownership of listen_fds (see
-// Worker). A change that `watcher` (if not null) sees reloads too. Returns the exit status: 0,
-// or 1 if the event loop cannot be set up.
-int run_worker(std::shared_ptr<const config::Config> config, std::vector<int> listen_fds,
-               int control_fd, Control control, ConfigLoader reload,
-               ConfigWatcher* watcher = nullptr);
+// What a worker runs with.
+struct WorkerSetup {
+  std::shared_ptr<const config::Config> config;
+  // Listening sockets, one per listener; the worker owns them (see Worker).
+  std::vector<int> listen_fds;
+  int control_fd = -1;
+  Control control = Control::kSignals;
+  ConfigLoader reload;
+  upstream::HealthRegion* health = nullptr;  // the instance's, shared by its workers
+  bool prober = false;                       // this worker runs the instance's health probes
+  ConfigWatcher* watcher = nullptr;          // when not null, a change it sees reloads too
+};
+
+// Runs until the worker has drained or is told to stop. Returns the exit status: 0, or 1 if
+// the event loop cannot be set up.
+int run_worker(WorkerSetup setup);
 
 }  // namespace fulcrum::server

@@ -5,10 +5,11 @@
 namespace fulcrum::upstream {
 
 Backend::Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
-                 const config::PoolConfig& p)
+                 const config::PoolConfig& p, HealthState* shared)
     : pool(std::move(pool_name)),
       name(b.host + ":" + std::to_string(b.port)),
       address(b.address),
+      health(shared ? *shared : own_health),
       idle(loop, p.pool_size, p.timeouts.pool_idle) {
   configure(p);
 }

@@ -13,8 +13,9 @@
 namespace fulcrum::upstream {
 
 struct Backend {
+  // shared: its health state in the instance's HealthRegion, or nullptr to keep one of its own.
   Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
-          const config::PoolConfig& pool);
+          const config::PoolConfig& pool, HealthState* shared);
 
   // Takes the settings of the pool as the newest configuration has them; health and idle
   // connections stay.
@@ -23,6 +24,7 @@ struct Backend {
   std::string pool;  // the pool's name
   std::string name;  // "host:port" as configured, for logs and as the Host of probes
   net::Address address;
+  HealthState own_health;  // used when the shared region has no room
   BackendHealth health;
   ConnectionPool idle;
   // Copied from the newest configuration that lists the backend, so that probes and requests

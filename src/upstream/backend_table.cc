@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/log.h"
 #include "upstream/health/prober.h"
 
 namespace fulcrum::upstream {
@@ -16,8 +17,9 @@ bool same_address(const net::Address& a, const net::Address& b) {
 
 }  // namespace
 
-BackendTable::BackendTable(io::Loop& loop, base::TaskGroup& tasks, uint64_t seed)
-    : loop_(loop), tasks_(tasks), random_(seed) {
+BackendTable::BackendTable(io::Loop& loop, HealthRegion& health, bool prober,
+                           base::TaskGroup& tasks, uint64_t seed)
+    : loop_(loop), health_(health), prober_(prober), tasks_(tasks), random_(seed) {
   sweep_timer_.owner = this;
   sweep_timer_.fire = &BackendTable::sweep;
   loop_.timers().arm(sweep_timer_, loop_.now() + kMaxSweepPeriod);
@@ -40,12 +42,18 @@ Backend& BackendTable::acquire(const config::PoolConfig& pool, const config::Bac
     backend = it->get();
     backend->configure(pool);
   } else {
-    backends_.push_back(std::make_unique<Backend>(loop_, pool.name, b, pool));
+    HealthState* shared =
+        health_.find_or_claim(HealthRegion::key(pool.name, name, b.address.to_string()));
+    if (shared == nullptr) {
+      LOG_WARN("backend %s (pool %s): no room left to share its health between workers",
+               name.c_str(), pool.name.c_str());
+    }
+    backends_.push_back(std::make_unique<Backend>(loop_, pool.name, b, pool, shared));
     backend = backends_.back().get();
   }
   ++backend->users;
   backend->listed = true;
-  if (backend->check.enabled && !backend->probing) {
+  if (prober_ && backend->check.enabled && !backend->probing) {
     backend->probing = true;
     ++backend->users;
     tasks_.start(probe_while_listed(*backend));

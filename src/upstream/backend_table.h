@@ -2,7 +2,8 @@
 // The backends of one loop, across configuration reloads. A backend that a new configuration
 // keeps (same pool, same host:port, same address) is the same object, with its health and its
 // idle connections; one it drops is forgotten once no request of an older configuration uses it.
-// Each backend whose pool has active health checks gets a prober while it is listed.
+// Health states live in the instance's HealthRegion, shared by every worker; one worker (the
+// prober) runs the active health checks, one prober per backend whose pool has them.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -12,13 +13,15 @@
 #include "io/loop.h"
 #include "upstream/backend.h"
 #include "upstream/balancer/fast_random.h"
+#include "upstream/health/health_region.h"
 
 namespace fulcrum::upstream {
 
 class BackendTable {
  public:
-  // Probers run in `tasks`, which must be destroyed before the table.
-  BackendTable(io::Loop& loop, base::TaskGroup& tasks, uint64_t seed);
+  // Probers run in `tasks`, which must be destroyed before the table; only if `prober`.
+  BackendTable(io::Loop& loop, HealthRegion& health, bool prober, base::TaskGroup& tasks,
+               uint64_t seed);
   ~BackendTable();
   BackendTable(const BackendTable&) = delete;
   BackendTable& operator=(const BackendTable&) = delete;
@@ -36,6 +39,8 @@ class BackendTable {
   static void sweep(io::Timer* timer);
 
   io::Loop& loop_;
+  HealthRegion& health_;
+  bool prober_;
   base::TaskGroup& tasks_;
   FastRandom random_;  // probe jitter
   std::vector<std::unique_ptr<Backend>> backends_;

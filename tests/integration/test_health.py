@@ -59,3 +59,32 @@ class PassiveHealthTest(harness.TestCase):
         self.assertEqual([r.status for r in results].count(503), 3)
         self.assertEqual([r.json()["server"] for r in results[-6:]], ["good"] * 6)
         self.assertIn("up -> down (failure status)", proxy.output())
+
+
+class SharedHealthTest(harness.TestCase):
+    """With two workers (processes in mp, threads in mt), health is one state for the instance."""
+
+    def test_probes_run_once_per_instance_not_once_per_worker(self):
+        backend = self.start_backend(id="b")
+        probe = self.stats_probe(backend)
+        proxy = self.start_proxy([backend], ["--health-interval", "300ms", "--health-timeout", "250ms", "-w", "2"])
+        start = harness.time.monotonic()
+        seen = []
+        self.assertTrue(harness.wait_until(lambda: seen.append(probe.delta()["requests"]) or sum(seen) >= 10, timeout=30))
+        elapsed = harness.time.monotonic() - start
+        # One prober: about elapsed / 0.3 probes (jitter is 10%); two would send twice that.
+        self.assertLessEqual(sum(seen), 1.5 * elapsed / 0.3 + 2, (sum(seen), elapsed))
+        self.assertTrue(proxy.running())
+
+    def test_a_backend_down_in_one_worker_is_down_in_all(self):
+        sick = self.start_backend(id="sick", status=503)
+        good = self.start_backend(id="good")
+        proxy = self.start_proxy([sick, good], ["--no-health-checks", "-w", "2", "-l", "warn"])
+        # Connections (one request each) spread over the workers until the failures add up.
+        self.assertTrue(harness.wait_until(
+            lambda: http_request(proxy.port, "GET", "/r").status and "up -> down" in proxy.output(), timeout=20), proxy.output())
+        probe = self.stats_probe(sick)
+        served = [http_request(proxy.port, "GET", "/after").json()["server"] for _ in range(20)]
+        self.assertEqual(served, ["good"] * 20)
+        self.assertEqual(probe.delta()["requests"], 0)
+        self.assertEqual(proxy.output().count("up -> down"), 1)

@@ -1,6 +1,10 @@
 #include "upstream/health/backend_health.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "upstream/health/health_region.h"
 
 namespace fulcrum::upstream {
 namespace {
@@ -8,7 +12,8 @@ namespace {
 using std::chrono::seconds;
 
 TEST(BackendHealth, FallConsecutiveFailuresTakeItDown) {
-  BackendHealth h;
+  HealthState state;
+  BackendHealth h(state);
   io::TimePoint t0{};
   EXPECT_FALSE(h.record_failure(t0));
   EXPECT_FALSE(h.record_failure(t0));
@@ -18,7 +23,8 @@ TEST(BackendHealth, FallConsecutiveFailuresTakeItDown) {
 }
 
 TEST(BackendHealth, ASuccessBetweenFailuresResetsTheCount) {
-  BackendHealth h;
+  HealthState state;
+  BackendHealth h(state);
   io::TimePoint t0{};
   h.record_failure(t0);
   h.record_failure(t0);
@@ -28,7 +34,8 @@ TEST(BackendHealth, ASuccessBetweenFailuresResetsTheCount) {
 }
 
 TEST(BackendHealth, WithoutProbesOneTrialPerCoolDownAndRiseSuccessesBringItBack) {
-  BackendHealth h;
+  HealthState state;
+  BackendHealth h(state);
   io::TimePoint t0{};
   for (int i = 0; i < 3; ++i) h.record_failure(t0);
   io::TimePoint t1 = t0 + BackendHealth::kCoolDown;
@@ -44,7 +51,8 @@ TEST(BackendHealth, WithoutProbesOneTrialPerCoolDownAndRiseSuccessesBringItBack)
 }
 
 TEST(BackendHealth, CoolDownDoublesWhileTrialsFail) {
-  BackendHealth h;
+  HealthState state;
+  BackendHealth h(state);
   io::TimePoint t0{};
   for (int i = 0; i < 3; ++i) h.record_failure(t0);
   io::TimePoint t1 = t0 + seconds(10);
@@ -55,7 +63,8 @@ TEST(BackendHealth, CoolDownDoublesWhileTrialsFail) {
 }
 
 TEST(BackendHealth, WithProbesADownBackendGetsNoTrialRequests) {
-  BackendHealth h;
+  HealthState state;
+  BackendHealth h(state);
   h.configure(2, 3, true);
   io::TimePoint t0{};
   h.record_failure(t0);
@@ -65,6 +74,52 @@ TEST(BackendHealth, WithProbesADownBackendGetsNoTrialRequests) {
   EXPECT_FALSE(h.record_success(t0));
   EXPECT_TRUE(h.record_success(t0));  // rise 3
   EXPECT_TRUE(h.available(t0));
+}
+
+TEST(BackendHealth, WorkersSharingAStateSeeOneStateAndOneTransition) {
+  HealthState state;
+  BackendHealth worker_a(state), worker_b(state);
+  io::TimePoint t0{};
+  // Failures seen by different workers add up.
+  EXPECT_FALSE(worker_a.record_failure(t0));
+  EXPECT_FALSE(worker_b.record_failure(t0));
+  EXPECT_TRUE(worker_a.record_failure(t0));
+  EXPECT_FALSE(worker_b.up());
+  EXPECT_FALSE(worker_b.record_failure(t0));  // already down: no second transition
+  EXPECT_FALSE(worker_b.record_success(t0));
+  EXPECT_TRUE(worker_a.record_success(t0 + seconds(1)));
+  EXPECT_TRUE(worker_b.up());
+  EXPECT_EQ(worker_b.up_since(), t0 + seconds(1));
+}
+
+TEST(HealthRegion, OneSlotPerKeyAcrossProcesses) {
+  HealthRegion region(64);
+  uint64_t key = HealthRegion::key("web", "127.0.0.1:9001", "127.0.0.1:9001");
+  EXPECT_NE(key, HealthRegion::key("api", "127.0.0.1:9001", "127.0.0.1:9001"));
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Another worker process claims the slot and takes the backend down.
+    HealthState* s = region.find_or_claim(key);
+    BackendHealth h(*s);
+    h.configure(1, 1, true);
+    ::_exit(s && h.record_failure(io::TimePoint{}) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  HealthState* mine = region.find_or_claim(key);
+  ASSERT_NE(mine, nullptr);
+  EXPECT_FALSE(BackendHealth(*mine).up());
+  EXPECT_NE(region.find_or_claim(key + 1), mine);
+}
+
+TEST(HealthRegion, FullRegionSaysSo) {
+  HealthRegion region(2);
+  EXPECT_NE(region.find_or_claim(10), nullptr);
+  EXPECT_NE(region.find_or_claim(11), nullptr);
+  EXPECT_EQ(region.find_or_claim(12), nullptr);
+  EXPECT_NE(region.find_or_claim(10), nullptr);
 }
 
 }  // namespace
