@@ -70,6 +70,7 @@ const std::pair<const char*, Override> kOverrides[] = {
     FULCRUM_POOL_OVERRIDE("--strategy", strategy),
     FULCRUM_POOL_OVERRIDE("--hash-key", hash_key),
     FULCRUM_POOL_OVERRIDE("--retries", retries),
+    FULCRUM_POOL_OVERRIDE("--slow-start", slow_start),
     FULCRUM_POOL_OVERRIDE("--no-health-checks", health.enabled),
     FULCRUM_POOL_OVERRIDE("--health-interval", health.interval),
     FULCRUM_POOL_OVERRIDE("--health-timeout", health.timeout),
@@ -170,6 +171,8 @@ int parse_command_line(int argc, char** argv, Config* config) {
   app.add_option("--retries", pool.retries, "Other backends a failed request may be tried on")
       ->capture_default_str()
       ->check(CLI::Range(0u, 10u));
+  add_duration(app, "--slow-start", &pool.slow_start,
+               "A recovered backend's share of traffic ramps up over this (0: at once)");
   HealthCheck& h = pool.health;
   bool no_health_checks = false;
   std::string health_status = "200";

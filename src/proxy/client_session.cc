@@ -281,8 +281,19 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   upstream::Balancer& balancer = *pool_->balancer;
   for (uint32_t retries_left = pool.retries;; --retries_left) {
     const io::TimePoint now = loop.now();
-    auto picked = balancer.pick(
-        pick, [this, now](size_t i) { return pool_->backends[i]->health.available(now); });
+    auto available = [this, now](size_t i) { return pool_->backends[i]->health.available(now); };
+    // Slow start admits a backend that came back recently to a share of the picks only; if no
+    // backend is admitted (all came back together), any available one will do. Hashing keeps
+    // its keys where they belong instead.
+    std::optional<size_t> picked;
+    if (pool.slow_start > config::milliseconds::zero() && pool.strategy != upstream::Strategy::kHash) {
+      const double draw = ctx_.random.unit();
+      picked = balancer.pick(pick, [this, now, draw](size_t i) {
+        const upstream::Backend& b = *pool_->backends[i];
+        return b.health.available(now) && b.ramp(now) > draw;
+      });
+    }
+    if (!picked) picked = balancer.pick(pick, available);
     if (!picked) {
       co_await send_error(last_status);
       co_return false;

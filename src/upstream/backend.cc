@@ -17,6 +17,7 @@ Backend::Backend(io::Loop& loop, std::string pool_name, const config::BackendCon
 void Backend::configure(const config::PoolConfig& p) {
   check = p.health;
   timeouts = p.timeouts;
+  slow_start = p.slow_start;
   health.configure(check.unhealthy_threshold, check.healthy_threshold, check.enabled);
   idle.configure(p.pool_size, p.timeouts.pool_idle);
 }

@@ -21,6 +21,19 @@ struct Backend {
   // connections stay.
   void configure(const config::PoolConfig& pool);
 
+  // Slow start: the share of its traffic that the backend may take now, from 0 just after it
+  // came back up to 1 once slow_start has passed (1 when it never went down, or without slow
+  // start). The proxy admits it to a pick when this exceeds a random draw, so that its load
+  // grows linearly, as HAProxy's slowstart does with weights.
+  double ramp(io::TimePoint now) const {
+    if (slow_start <= io::Duration::zero()) return 1.0;
+    io::Duration since = now - health.up_since();
+    if (since >= slow_start || health.up_since() == io::TimePoint{}) return 1.0;
+    return since <= io::Duration::zero() ? 0.0
+                                         : static_cast<double>(since.count()) /
+                                               static_cast<double>(slow_start.count());
+  }
+
   std::string pool;  // the pool's name
   std::string name;  // "host:port" as configured, for logs and as the Host of probes
   net::Address address;
@@ -31,6 +44,7 @@ struct Backend {
   // never read a configuration that a reload has freed.
   config::HealthCheck check;
   config::PoolTimeouts timeouts;
+  io::Duration slow_start{};
   uint32_t users = 0;     // configurations (generations) that list it, and its prober
   bool listed = false;    // in the newest configuration
   bool probing = false;   // a prober runs for it

@@ -36,6 +36,22 @@ class ActiveHealthTest(harness.TestCase):
         self.assertEqual(proxy.output().count("up -> down"), 1)
         self.assertEqual(proxy.output().count("down -> up"), 1)
 
+    def test_slow_start_ramps_a_recovered_backend_up(self):
+        good = self.start_backend(id="good")
+        port = harness.free_port()
+        proxy = self.start_proxy(["127.0.0.1:%d" % port, good], FAST_PROBES + ["--healthy-threshold", "1", "--slow-start", "4s"])
+        self.assertTrue(harness.wait_until(lambda: "up -> down" in proxy.output(), timeout=20), proxy.output())
+        self.start_backend(id="back", port=port)
+        self.assertTrue(harness.wait_until(lambda: "down -> up (probe passed)" in proxy.output(), timeout=20), proxy.output())
+        up_at = harness.time.monotonic()
+        # Round-robin alone would give it every other request, 10 of 20; ramping up from 0 over
+        # 4 s it gets a few at most (5 on average even if these took the whole 4 s).
+        early = servers(proxy, 20)
+        self.assertLessEqual(early.count("back"), 7, early)
+        harness.wait_until(lambda: harness.time.monotonic() > up_at + 4.5, timeout=10)
+        late = servers(proxy, 20)
+        self.assertIn(late.count("back"), (9, 10, 11), late)
+
     def test_probe_requests_and_expected_status_ranges(self):
         probes = self.start_scripted_backend(harness.respond(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n"))
         proxy = self.start_proxy([probes], FAST_PROBES + ["--health-path", "/healthz", "--health-status", "200-399"])

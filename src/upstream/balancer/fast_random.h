@@ -16,6 +16,8 @@ class FastRandom {
     state_ += 0x9e3779b97f4a7c15ULL;  // a Weyl sequence: every seed walks all 2^64 states
     return mix64(state_);
   }
+  // Uniform in [0, 1).
+  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   // Uniform in [0, n); n must be at least 1.
   uint64_t below(uint64_t n) { return scale_to(next(), n); }
 
