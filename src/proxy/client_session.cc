@@ -79,6 +79,8 @@ ClientSession::ClientSession(ProxyContext& ctx, int fd)
   if (next_) next_->prev_ = this;
   ctx_.sessions = this;
   ++ctx_.session_count;
+  ctx_.counters.connections.fetch_add(1, std::memory_order_relaxed);
+  ctx_.counters.open_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
 ClientSession::~ClientSession() {
@@ -87,6 +89,7 @@ ClientSession::~ClientSession() {
   if (prev_) prev_->next_ = next_;
   else ctx_.sessions = next_;
   if (next_) next_->prev_ = prev_;
+  ctx_.counters.open_connections.fetch_sub(1, std::memory_order_relaxed);
   if (--ctx_.session_count == 0 && ctx_.draining && ctx_.on_drained) {
     ctx_.on_drained(ctx_.on_drained_arg);
   }
@@ -106,6 +109,7 @@ base::Task<void> ClientSession::run() {
       break;
     }
     ++requests_;
+    ctx_.counters.requests.fetch_add(1, std::memory_order_relaxed);
     // The request keeps the configuration it starts with, even if a reload comes meanwhile.
     struct Hold {
       ProxyContext& ctx;
@@ -192,6 +196,7 @@ void ClientSession::release_backend(bool reusable) {
 
 base::Task<void> ClientSession::send_error(int status) {
   answered_error_ = true;
+  ctx_.counters.error_responses.fetch_add(1, std::memory_order_relaxed);
   out_.clear();
   write_error_response(status, out_);
   co_await ctx_.loop.send(fd_, out_.data(), out_.size(),
@@ -267,14 +272,24 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     body_kept = false;
   }
 
-  // Tells the balancer when a try ends, however it ends.
+  // Tells the balancer and the counters when a try starts and ends, however it ends.
   struct InFlight {
+    InFlight(upstream::Balancer& b, size_t i, upstream::BackendCounters& c, io::Loop& l)
+        : balancer(b), backend(i), counters(c), loop(l), start(l.now()) {
+      balancer.on_start(backend);
+      counters.requests.fetch_add(1, std::memory_order_relaxed);
+      counters.in_flight.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~InFlight() {
+      balancer.on_end(backend, loop.now() - start, ok);
+      counters.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    }
     upstream::Balancer& balancer;
     size_t backend;
+    upstream::BackendCounters& counters;
     io::Loop& loop;
     io::TimePoint start;
     bool ok = false;
-    ~InFlight() { balancer.on_end(backend, loop.now() - start, ok); }
   };
   std::optional<InFlight> in_flight;
   int last_status = 503;
@@ -301,8 +316,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     backend_ = *picked;
     backend().health.on_picked(now);
     in_flight.reset();
-    in_flight.emplace(balancer, backend_, loop, now);
-    balancer.on_start(backend_);
+    in_flight.emplace(balancer, backend_, backend().state.counters, loop);
 
     bool reached = false;
     int status = co_await attempt(x, &reached);

@@ -6,7 +6,7 @@ namespace fulcrum::proxy {
 
 ProxyContext::ProxyContext(io::Loop& l, upstream::BackendTable& table,
                            std::shared_ptr<const config::Config> config, uint64_t seed)
-    : loop(l), backends(table), random(seed), seed_(seed) {
+    : loop(l), backends(table), counters(table.shared().instance()), random(seed), seed_(seed) {
   reload(std::move(config));
 }
 

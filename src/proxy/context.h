@@ -36,6 +36,7 @@ class ProxyContext {
 
   io::Loop& loop;
   upstream::BackendTable& backends;
+  upstream::InstanceCounters& counters;  // shared by the instance's workers
   upstream::FastRandom random;  // request ids
 
   // Set when the worker drains: sessions finish the request in flight with "Connection: close".

@@ -19,8 +19,8 @@ namespace {
 
 // One process, one loop.
 int run_single(int argc, char** argv, const config::Config& config) {
-  // SIGHUP is read too: it reloads.
-  int signal_fd = base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP});
+  // SIGHUP is read too: it reloads; SIGUSR1 logs the counters.
+  int signal_fd = base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1});
   std::string error;
   std::vector<int> listen_fds;
   if (!server::open_listeners(config, &listen_fds, &error)) {
@@ -30,13 +30,13 @@ int run_single(int argc, char** argv, const config::Config& config) {
   LOG_INFO("fulcrum %s listening on %s (%zu pools)", FULCRUM_VERSION,
            server::listeners_text(config).c_str(), config.pools.size());
   server::ConfigWatcher watcher(config);
-  upstream::HealthRegion health;
+  upstream::SharedState shared;
   int rc = server::run_worker({.config = std::make_shared<const config::Config>(config),
                                .listen_fds = listen_fds,
                                .control_fd = signal_fd,
                                .control = server::Control::kSignals,
                                .reload = server::command_line_loader(argc, argv),
-                               .health = &health,
+                               .shared = &shared,
                                .prober = true,
                                .watcher = &watcher});
   LOG_INFO("stopped");
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     case config::Mode::kSingleProcess:
       return run_single(argc, argv, config);
     case config::Mode::kMultiThread:
-      return server::run_threads(config, base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP}),
+      return server::run_threads(config, base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1}),
                                  server::command_line_loader(argc, argv));
     case config::Mode::kMultiProcess:
       return server::Master(argc, argv, config).run();

@@ -18,6 +18,7 @@
 #include "server/affinity.h"
 #include "server/config_watcher.h"
 #include "server/listeners.h"
+#include "server/stats.h"
 #include "server/upgrade.h"
 #include "server/worker_main.h"
 
@@ -70,7 +71,7 @@ void Master::close_slot(Slot& slot) {
 
 int Master::run() {
   std::string error;
-  signal_fd_ = base::block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2});
+  signal_fd_ = base::block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2});
   size_t workers = config_.workers ? config_.workers : cpus_.size();
   if (!open_slots(workers, inherited_listeners(), &error)) {
     LOG_ERROR("cannot listen on %s", error.c_str());
@@ -120,14 +121,14 @@ void Master::start_worker(size_t index) {
     // Ctrl-C reaches the whole process group; the master turns it into one SIGTERM.
     ::signal(SIGINT, SIG_IGN);
     if (config_.pin_workers) pin_to_cpu(cpus_[index % cpus_.size()]);
-    int control = base::block_signals({SIGTERM, SIGQUIT, SIGHUP});
+    int control = base::block_signals({SIGTERM, SIGQUIT, SIGHUP, SIGUSR1});
     // Slot 0's worker probes the backends for the whole instance.
     ::_exit(run_worker({.config = std::make_shared<const config::Config>(config_),
                         .listen_fds = slot.listen_fds,
                         .control_fd = control,
                         .control = Control::kSignals,
                         .reload = command_line_loader(argc_, argv_),
-                        .health = &health_,
+                        .shared = &shared_,
                         .prober = index == 0}));
   }
   slot.pid = pid;
@@ -229,6 +230,9 @@ void Master::on_signal(int signo) {
       return;
     case SIGUSR2:
       if (state_ == State::kRunning) start_upgrade();
+      return;
+    case SIGUSR1:
+      log_stats(config_, shared_);
       return;
     case SIGTERM:
     case SIGINT:

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "upstream/health/health_region.h"
+#include "upstream/shared_state.h"
 
 namespace fulcrum::server {
 
@@ -61,7 +61,7 @@ class Master {
   std::vector<Slot> slots_;
   std::vector<pid_t> retiring_;  // workers of an older configuration, draining
   std::vector<int> cpus_;
-  upstream::HealthRegion health_;  // mapped before the first fork: every worker shares it
+  upstream::SharedState shared_;  // mapped before the first fork: every worker shares it
   int signal_fd_ = -1;
   State state_ = State::kRunning;
   std::string executable_;       // what SIGUSR2 starts

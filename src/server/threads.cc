@@ -14,6 +14,7 @@
 #include "base/signals.h"
 #include "server/config_watcher.h"
 #include "server/listeners.h"
+#include "server/stats.h"
 #include "server/affinity.h"
 #include "server/worker_main.h"
 
@@ -30,7 +31,7 @@ int run_threads(const config::Config& config, int signal_fd, ConfigLoader load) 
       return 1;
     }
   }
-  upstream::HealthRegion health;
+  upstream::SharedState shared;
   // What the last reload loaded; each thread takes it when told to reload.
   std::mutex reloaded_mutex;
   auto reloaded = std::make_shared<const config::Config>(config);
@@ -54,7 +55,7 @@ int run_threads(const config::Config& config, int signal_fd, ConfigLoader load) 
                   .control_fd = read_fd,
                   .control = Control::kCommands,
                   .reload = take_reloaded,
-                  .health = &health,
+                  .shared = &shared,
                   .prober = i == 0});
       char byte = 'x';
       ssize_t ignored = ::write(done_fd, &byte, 1);
@@ -96,6 +97,11 @@ int run_threads(const config::Config& config, int signal_fd, ConfigLoader load) 
       auto signo = static_cast<int>(info.ssi_signo);
       if (signo == SIGHUP) {
         reload();
+        continue;
+      }
+      if (signo == SIGUSR1) {
+        std::lock_guard lock(reloaded_mutex);
+        log_stats(*reloaded, shared);
         continue;
       }
       char command = signo == SIGQUIT || ++signals > 1 ? kStopCommand : kDrainCommand;

@@ -8,14 +8,15 @@
 #include "net/socket.h"
 #include "proxy/client_session.h"
 #include "server/listeners.h"
+#include "server/stats.h"
 
 namespace fulcrum::server {
 
-Worker::Worker(io::Loop& loop, upstream::HealthRegion& health, bool prober,
+Worker::Worker(io::Loop& loop, upstream::SharedState& shared, bool prober,
                std::shared_ptr<const config::Config> config, std::vector<int> listen_fds)
     : loop_(loop),
       open_listeners_(listen_fds.size()),
-      backends_(loop, health, prober, probes_, std::random_device{}()),
+      backends_(loop, shared, prober, probes_, std::random_device{}()),
       ctx_(loop, backends_, std::move(config), std::random_device{}()) {
   for (int fd : listen_fds) listeners_.push_back({fd});
   drain_timer_.owner = this;
@@ -41,6 +42,8 @@ void Worker::reload(std::shared_ptr<const config::Config> config) {
   LOG_INFO("reloaded: %zu pools, %zu routes, %zu backends", ctx_.config().pools.size(),
            ctx_.config().routes.size(), backends_.size());
 }
+
+void Worker::log_stats() const { server::log_stats(ctx_.config(), backends_.shared()); }
 
 base::Task<void> Worker::accept_loop(Listener& listener) {
   while (accepting_) {

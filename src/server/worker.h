@@ -19,15 +19,17 @@ class Worker {
   // listen_fds: listening sockets the worker accepts on, one per configured listener; the worker
   // owns these descriptors and closes them when draining (in multi-process mode the master keeps
   // its own copies, so that connections waiting in the queues survive the worker).
-  // health: the instance's backend health, shared by its workers; prober: this worker runs the
-  // active health checks for all of them.
-  Worker(io::Loop& loop, upstream::HealthRegion& health, bool prober,
+  // shared: the instance's health and counters, shared by its workers; prober: this worker runs
+  // the active health checks for all of them.
+  Worker(io::Loop& loop, upstream::SharedState& shared, bool prober,
          std::shared_ptr<const config::Config> config, std::vector<int> listen_fds);
   ~Worker();
 
   // Accepts and serves until drained; loop.run() then returns.
   void start();
   void reload(std::shared_ptr<const config::Config> config);
+  // The instance's counters (shared by every worker) and its backends' states, to the log.
+  void log_stats() const;
   void drain();
 
  private:

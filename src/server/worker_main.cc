@@ -45,6 +45,10 @@ base::Task<void> read_signals(io::Loop& loop, int fd, Controlled& target) {
       target.reload();
       continue;
     }
+    if (signo == SIGUSR1) {
+      target.worker.log_stats();
+      continue;
+    }
     LOG_INFO("signal %d: %s", signo, signo == SIGQUIT || target.draining ? "stopping now" : "draining");
     target.drain_or_stop(signo == SIGQUIT);
   }
@@ -95,7 +99,7 @@ int run_worker(WorkerSetup setup) {
     LOG_ERROR("cannot set up the event loop: %s", error.c_str());
     return 1;
   }
-  Worker worker(*loop, *setup.health, setup.prober, std::move(setup.config),
+  Worker worker(*loop, *setup.shared, setup.prober, std::move(setup.config),
                 std::move(setup.listen_fds));
   Controlled target{*loop, worker, setup.reload};
   base::TaskGroup control_reader;  // destroyed before the worker and the loop

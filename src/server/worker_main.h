@@ -7,7 +7,7 @@
 
 #include "config/config.h"
 #include "server/config_watcher.h"
-#include "upstream/health/health_region.h"
+#include "upstream/shared_state.h"
 
 namespace fulcrum::server {
 
@@ -35,7 +35,7 @@ struct WorkerSetup {
   int control_fd = -1;
   Control control = Control::kSignals;
   ConfigLoader reload;
-  upstream::HealthRegion* health = nullptr;  // the instance's, shared by its workers
+  upstream::SharedState* shared = nullptr;  // the instance's health and counters
   bool prober = false;                       // this worker runs the instance's health probes
   ConfigWatcher* watcher = nullptr;          // when not null, a change it sees reloads too
 };

@@ -5,11 +5,12 @@
 namespace fulcrum::upstream {
 
 Backend::Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
-                 const config::PoolConfig& p, HealthState* shared)
+                 const config::PoolConfig& p, SharedBackend* shared)
     : pool(std::move(pool_name)),
       name(b.host + ":" + std::to_string(b.port)),
       address(b.address),
-      health(shared ? *shared : own_health),
+      state(shared ? *shared : own_state),
+      health(state.health),
       idle(loop, p.pool_size, p.timeouts.pool_idle) {
   configure(p);
 }
@@ -23,6 +24,7 @@ void Backend::configure(const config::PoolConfig& p) {
 }
 
 void record_outcome(Backend& b, bool ok, io::TimePoint now, std::string_view reason) {
+  if (!ok) b.state.counters.failures.fetch_add(1, std::memory_order_relaxed);
   bool changed = ok ? b.health.record_success(now) : b.health.record_failure(now);
   if (changed) {
     LOG_WARN("backend %s (pool %s): %s (%.*s)", b.name.c_str(), b.pool.c_str(),

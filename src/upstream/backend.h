@@ -9,13 +9,14 @@
 #include "net/address.h"
 #include "upstream/connection_pool.h"
 #include "upstream/health/backend_health.h"
+#include "upstream/shared_state.h"
 
 namespace fulcrum::upstream {
 
 struct Backend {
-  // shared: its health state in the instance's HealthRegion, or nullptr to keep one of its own.
+  // shared: its slot in the instance's SharedState, or nullptr to keep one of its own.
   Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
-          const config::PoolConfig& pool, HealthState* shared);
+          const config::PoolConfig& pool, SharedBackend* shared);
 
   // Takes the settings of the pool as the newest configuration has them; health and idle
   // connections stay.
@@ -37,8 +38,9 @@ struct Backend {
   std::string pool;  // the pool's name
   std::string name;  // "host:port" as configured, for logs and as the Host of probes
   net::Address address;
-  HealthState own_health;  // used when the shared region has no room
-  BackendHealth health;
+  SharedBackend own_state;  // used when the shared region has no room
+  SharedBackend& state;     // health and counters, as every worker of the instance sees them
+  BackendHealth health;     // a view of state.health
   ConnectionPool idle;
   // Copied from the newest configuration that lists the backend, so that probes and requests
   // never read a configuration that a reload has freed.

@@ -17,9 +17,9 @@ bool same_address(const net::Address& a, const net::Address& b) {
 
 }  // namespace
 
-BackendTable::BackendTable(io::Loop& loop, HealthRegion& health, bool prober,
+BackendTable::BackendTable(io::Loop& loop, SharedState& shared, bool prober,
                            base::TaskGroup& tasks, uint64_t seed)
-    : loop_(loop), health_(health), prober_(prober), tasks_(tasks), random_(seed) {
+    : loop_(loop), shared_(shared), prober_(prober), tasks_(tasks), random_(seed) {
   sweep_timer_.owner = this;
   sweep_timer_.fire = &BackendTable::sweep;
   loop_.timers().arm(sweep_timer_, loop_.now() + kMaxSweepPeriod);
@@ -42,10 +42,10 @@ Backend& BackendTable::acquire(const config::PoolConfig& pool, const config::Bac
     backend = it->get();
     backend->configure(pool);
   } else {
-    HealthState* shared =
-        health_.find_or_claim(HealthRegion::key(pool.name, name, b.address.to_string()));
+    SharedBackend* shared =
+        shared_.find_or_claim(SharedState::key(pool.name, name, b.address.to_string()));
     if (shared == nullptr) {
-      LOG_WARN("backend %s (pool %s): no room left to share its health between workers",
+      LOG_WARN("backend %s (pool %s): no room left to share its state between workers",
                name.c_str(), pool.name.c_str());
     }
     backends_.push_back(std::make_unique<Backend>(loop_, pool.name, b, pool, shared));

@@ -2,8 +2,8 @@
 // The backends of one loop, across configuration reloads. A backend that a new configuration
 // keeps (same pool, same host:port, same address) is the same object, with its health and its
 // idle connections; one it drops is forgotten once no request of an older configuration uses it.
-// Health states live in the instance's HealthRegion, shared by every worker; one worker (the
-// prober) runs the active health checks, one prober per backend whose pool has them.
+// Health states and counters live in the instance's SharedState, shared by every worker; one
+// worker (the prober) runs the active health checks, one prober per backend whose pool has them.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -13,14 +13,14 @@
 #include "io/loop.h"
 #include "upstream/backend.h"
 #include "upstream/balancer/fast_random.h"
-#include "upstream/health/health_region.h"
+#include "upstream/shared_state.h"
 
 namespace fulcrum::upstream {
 
 class BackendTable {
  public:
   // Probers run in `tasks`, which must be destroyed before the table; only if `prober`.
-  BackendTable(io::Loop& loop, HealthRegion& health, bool prober, base::TaskGroup& tasks,
+  BackendTable(io::Loop& loop, SharedState& shared, bool prober, base::TaskGroup& tasks,
                uint64_t seed);
   ~BackendTable();
   BackendTable(const BackendTable&) = delete;
@@ -33,13 +33,14 @@ class BackendTable {
   // The user is done with it; a backend with no users left is closed and forgotten.
   void release(Backend& backend);
   size_t size() const { return backends_.size(); }
+  SharedState& shared() const { return shared_; }
 
  private:
   base::Task<void> probe_while_listed(Backend& backend);
   static void sweep(io::Timer* timer);
 
   io::Loop& loop_;
-  HealthRegion& health_;
+  SharedState& shared_;
   bool prober_;
   base::TaskGroup& tasks_;
   FastRandom random_;  // probe jitter

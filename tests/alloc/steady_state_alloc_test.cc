@@ -99,7 +99,7 @@ TEST_P(SteadyStateAllocTest, KeepAliveRequestsDoNotAllocate) {
   config->routes.push_back(route);
   uint16_t proxy_port = 0;
   int proxy_fd = listen_any(&proxy_port);
-  upstream::HealthRegion health;
+  upstream::SharedState health;
   server::Worker worker(*loop, health, true, config, {proxy_fd});
   worker.start();
 

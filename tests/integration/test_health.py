@@ -2,6 +2,8 @@
 change of state is logged once."""
 
 import collections
+import re
+import signal
 
 import harness
 from harness import http_request
@@ -104,3 +106,19 @@ class SharedHealthTest(harness.TestCase):
         self.assertEqual(served, ["good"] * 20)
         self.assertEqual(probe.delta()["requests"], 0)
         self.assertEqual(proxy.output().count("up -> down"), 1)
+
+    def test_sigusr1_logs_counters_that_add_up_across_workers(self):
+        a, b = self.start_backend(id="a"), self.start_backend(id="b")
+        proxy = self.start_proxy([a, b], ["--no-health-checks", "-w", "2", "-l", "info"])
+        # One connection per request, so that they spread over the workers.
+        for i in range(30):
+            self.assertEqual(http_request(proxy.port, "GET", "/%d" % i).status, 200)
+        self.assertEqual(http_request(proxy.port, "GET", "/status/404").status, 404)  # an answer, not an error
+        proxy.send_signal(signal.SIGUSR1)
+        self.assertTrue(harness.wait_until(lambda: proxy.output().count("stats: backend") >= 2, timeout=10), proxy.output())
+        total = re.search(r"stats: (\d+) connections \(\d+ open\), (\d+) requests, (\d+) error responses", proxy.output())
+        self.assertIsNotNone(total, proxy.output())
+        self.assertEqual(total.groups(), ("31", "31", "0"))
+        per_backend = re.findall(r"stats: backend 127\.0\.0\.1:(\d+) \(pool default\): up, (\d+) requests, 0 failures, 0 in flight", proxy.output())
+        self.assertEqual(sorted(int(port) for port, _ in per_backend), sorted([a.port, b.port]))
+        self.assertEqual(sum(int(n) for _, n in per_backend), 31)

@@ -6,8 +6,8 @@
 // count toward `rise`.
 //
 // The state is a HealthState, which may live in memory that every worker process or thread of
-// the instance shares (HealthRegion): then they all see one state, whichever of them saw the
-// outcomes. Each transition is reported to exactly one of them, so that it is logged once.
+// the instance shares (upstream/shared_state.h): then they all see one state, whichever of them
+// saw the outcomes. Each transition is reported to exactly one of them, so that it is logged once.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -19,7 +19,6 @@ namespace fulcrum::upstream {
 // Plain data and lock-free atomics only, valid when all zero (up, no failures), so that it can be
 // placed in shared memory and a worker that dies mid-update leaves nothing inconsistent.
 struct HealthState {
-  std::atomic<uint64_t> key{0};  // the backend it belongs to (HealthRegion); 0: free
   std::atomic<uint32_t> down{0};
   std::atomic<uint32_t> failures{0};   // consecutive
   std::atomic<uint32_t> successes{0};  // consecutive, while down

@@ -1,10 +1,6 @@
 #include "upstream/health/backend_health.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "upstream/health/health_region.h"
 
 namespace fulcrum::upstream {
 namespace {
@@ -90,36 +86,6 @@ TEST(BackendHealth, WorkersSharingAStateSeeOneStateAndOneTransition) {
   EXPECT_TRUE(worker_a.record_success(t0 + seconds(1)));
   EXPECT_TRUE(worker_b.up());
   EXPECT_EQ(worker_b.up_since(), t0 + seconds(1));
-}
-
-TEST(HealthRegion, OneSlotPerKeyAcrossProcesses) {
-  HealthRegion region(64);
-  uint64_t key = HealthRegion::key("web", "127.0.0.1:9001", "127.0.0.1:9001");
-  EXPECT_NE(key, HealthRegion::key("api", "127.0.0.1:9001", "127.0.0.1:9001"));
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    // Another worker process claims the slot and takes the backend down.
-    HealthState* s = region.find_or_claim(key);
-    BackendHealth h(*s);
-    h.configure(1, 1, true);
-    ::_exit(s && h.record_failure(io::TimePoint{}) ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  HealthState* mine = region.find_or_claim(key);
-  ASSERT_NE(mine, nullptr);
-  EXPECT_FALSE(BackendHealth(*mine).up());
-  EXPECT_NE(region.find_or_claim(key + 1), mine);
-}
-
-TEST(HealthRegion, FullRegionSaysSo) {
-  HealthRegion region(2);
-  EXPECT_NE(region.find_or_claim(10), nullptr);
-  EXPECT_NE(region.find_or_claim(11), nullptr);
-  EXPECT_EQ(region.find_or_claim(12), nullptr);
-  EXPECT_NE(region.find_or_claim(10), nullptr);
 }
 
 }  // namespace
