@@ -1,25 +1,102 @@
 #include "base/buffer.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <new>
 
 namespace fulcrum::base {
+namespace {
+
+constexpr size_t kMinBlock = 256;
+constexpr size_t kMaxCachedBlock = 64 * 1024;
+constexpr size_t kClasses = 9;  // 256 B .. 64 KiB
+// Blocks kept per class and thread: enough for the buffers of the connections busy at one
+// moment; beyond that they go back to malloc, so that a burst does not pin memory for good.
+constexpr size_t kKeptPerClass = 128;
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+struct BlockCache {
+  std::array<FreeBlock*, kClasses> heads{};
+  std::array<size_t, kClasses> counts{};
+  ~BlockCache() {
+    for (FreeBlock* head : heads) {
+      while (head) {
+        FreeBlock* next = head->next;
+        ::operator delete(head);
+        head = next;
+      }
+    }
+  }
+};
+
+thread_local BlockCache cache;
+
+// The class of a power-of-two block size between kMinBlock and kMaxCachedBlock.
+size_t class_of(size_t block) {
+  return static_cast<size_t>(std::countr_zero(block) - std::countr_zero(kMinBlock));
+}
+
+// At least n bytes; *block is the size actually given.
+char* take_block(size_t n, size_t* block) {
+  if (n > kMaxCachedBlock) {
+    *block = n;
+    return static_cast<char*>(::operator new(n));
+  }
+  *block = std::bit_ceil(std::max(n, kMinBlock));
+  size_t c = class_of(*block);
+  if (FreeBlock* b = cache.heads[c]) {
+    cache.heads[c] = b->next;
+    --cache.counts[c];
+    return reinterpret_cast<char*>(b);
+  }
+  return static_cast<char*>(::operator new(*block));
+}
+
+void give_block(char* p, size_t block) {
+  if (block > kMaxCachedBlock || !std::has_single_bit(block)) {
+    ::operator delete(p);
+    return;
+  }
+  size_t c = class_of(block);
+  if (cache.counts[c] >= kKeptPerClass) {
+    ::operator delete(p);
+    return;
+  }
+  auto* b = reinterpret_cast<FreeBlock*>(p);
+  b->next = cache.heads[c];
+  cache.heads[c] = b;
+  ++cache.counts[c];
+}
+
+}  // namespace
 
 void Buffer::reserve(size_t n) {
   if (writable() >= n) return;
   size_t used = size();
   if (cap_ - used >= n && head_ > 0) {
-    std::memmove(mem_.get(), mem_.get() + head_, used);
+    std::memmove(mem_, mem_ + head_, used);
     head_ = 0;
     tail_ = used;
     return;
   }
-  size_t cap = std::max<size_t>({used + n, cap_ * 2, 256});
-  std::unique_ptr<char[]> mem(new char[cap]);
-  if (used) std::memcpy(mem.get(), mem_.get() + head_, used);
-  mem_ = std::move(mem);
+  size_t cap = 0;
+  char* mem = take_block(std::max(used + n, cap_ * 2), &cap);
+  if (used) std::memcpy(mem, mem_ + head_, used);
+  if (mem_) give_block(mem_, cap_);
+  mem_ = mem;
   head_ = 0;
   tail_ = used;
   cap_ = cap;
+}
+
+void Buffer::release() {
+  if (mem_) give_block(mem_, cap_);
+  mem_ = nullptr;
+  head_ = tail_ = cap_ = 0;
 }
 
 void Buffer::append_decimal(unsigned long long v) {

@@ -2,12 +2,16 @@
 // One byte buffer type for every connection and message.
 //
 // Invariants: 0 <= head_ <= tail_ <= cap_. Readable bytes are [head_, tail_), writable space is
-// [tail_, cap_). Capacity only grows, so a buffer that is reused (per connection) stops
-// allocating once it has seen its largest message. consume() of everything rewinds to 0 so that
-// the common read-parse-forward cycle never needs a memmove.
+// [tail_, cap_). Capacity only grows until release(), so a buffer that is reused (per
+// connection) stops allocating once it has seen its largest message. consume() of everything
+// rewinds to 0 so that the common read-parse-forward cycle never needs a memmove.
+//
+// Memory comes in power-of-two blocks up to 64 KiB from a small per-thread cache, so that a
+// connection can give its buffers back whenever it is idle (release()) and take them again for
+// its next message without reaching malloc.
 #include <cstddef>
 #include <cstring>
-#include <memory>
+#include <utility>
 #include <string_view>
 
 namespace fulcrum::base {
@@ -16,16 +20,30 @@ class Buffer {
  public:
   Buffer() = default;
   explicit Buffer(size_t capacity) { reserve(capacity); }
-  Buffer(Buffer&&) noexcept = default;
-  Buffer& operator=(Buffer&&) noexcept = default;
+  Buffer(Buffer&& o) noexcept
+      : mem_(std::exchange(o.mem_, nullptr)),
+        head_(std::exchange(o.head_, 0)),
+        tail_(std::exchange(o.tail_, 0)),
+        cap_(std::exchange(o.cap_, 0)) {}
+  Buffer& operator=(Buffer&& o) noexcept {
+    if (this != &o) {
+      release();
+      mem_ = std::exchange(o.mem_, nullptr);
+      head_ = std::exchange(o.head_, 0);
+      tail_ = std::exchange(o.tail_, 0);
+      cap_ = std::exchange(o.cap_, 0);
+    }
+    return *this;
+  }
+  ~Buffer() { release(); }
 
-  const char* data() const { return mem_.get() + head_; }
+  const char* data() const { return mem_ + head_; }
   size_t size() const { return tail_ - head_; }
   bool empty() const { return head_ == tail_; }
   std::string_view view() const { return {data(), size()}; }
   size_t capacity() const { return cap_; }
 
-  char* write_ptr() { return mem_.get() + tail_; }
+  char* write_ptr() { return mem_ + tail_; }
   size_t writable() const { return cap_ - tail_; }
   // Marks n bytes written at write_ptr() as readable.
   void commit(size_t n) { tail_ += n; }
@@ -51,14 +69,11 @@ class Buffer {
   void append(char c) { append(&c, 1); }
   void append_decimal(unsigned long long v);
 
-  // Gives the memory back (an idle connection need not hold a buffer).
-  void release() {
-    mem_.reset();
-    head_ = tail_ = cap_ = 0;
-  }
+  // Gives the memory back (an idle connection need not hold a buffer); drops what it held.
+  void release();
 
  private:
-  std::unique_ptr<char[]> mem_;
+  char* mem_ = nullptr;
   size_t head_ = 0;
   size_t tail_ = 0;
   size_t cap_ = 0;

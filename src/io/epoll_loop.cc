@@ -41,6 +41,12 @@ int attempt(Op& op) {
       case OpKind::kSend:
         r = ::send(op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
         break;
+      case OpKind::kReadable: {
+        char byte;
+        r = ::recv(op.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r > 0) r = 0;
+        break;
+      }
     }
     if (r >= 0) return static_cast<int>(r);
     if (errno == EINTR) continue;

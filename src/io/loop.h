@@ -21,7 +21,7 @@
 
 namespace fulcrum::io {
 
-enum class OpKind : uint8_t { kAccept, kConnect, kRecv, kRead, kSend };
+enum class OpKind : uint8_t { kAccept, kConnect, kRecv, kRead, kSend, kReadable };
 
 class Loop;
 
@@ -97,6 +97,11 @@ class Loop {
   OpAwaiter connect(int fd, const sockaddr* addr, socklen_t len, TimePoint deadline = kNoDeadline);
   // Result: bytes received, 0 at end of stream.
   OpAwaiter recv(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
+  // Waits until the socket has bytes (or the end of stream, or an error) to read, and reads
+  // nothing: a connection that waits this way holds no buffer. Result 0.
+  OpAwaiter readable(int fd, TimePoint deadline = kNoDeadline) {
+    return OpAwaiter(*this, OpKind::kReadable, fd, deadline);
+  }
   // For descriptors that are not sockets (signalfd, pipes).
   OpAwaiter read(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
   // Completes when all len bytes are sent (result len) or with the first error.

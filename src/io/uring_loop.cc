@@ -1,5 +1,6 @@
 #include "io/uring_loop.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -60,6 +61,9 @@ bool UringLoop::start(Op& op) {
     case OpKind::kSend:
       io_uring_prep_send(sqe, op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
       break;
+    case OpKind::kReadable:
+      io_uring_prep_poll_add(sqe, op.fd, POLLIN | POLLRDHUP);
+      break;
   }
   io_uring_sqe_set_data(sqe, &op);
   return true;
@@ -85,7 +89,8 @@ void UringLoop::wait(Duration timeout) {
     auto* op = static_cast<Op*>(io_uring_cqe_get_data(cqe));
     int res = cqe->res;
     io_uring_cqe_seen(&ring_, cqe);
-    if (op) complete(*op, res);
+    // A poll completes with the events that happened; readable() promises 0.
+    if (op) complete(*op, op->kind == OpKind::kReadable && res > 0 ? 0 : res);
   }
 }
 

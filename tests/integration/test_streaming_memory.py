@@ -1,11 +1,27 @@
 """1 GiB bodies stream through fulcrum both ways with flat memory: its peak RSS stays far below
-the size of the message."""
+the size of the message. And an idle keep-alive connection holds no buffer: thousands of them
+cost little more than their coroutine frames."""
+
+import resource
+import socket
 
 import harness
 from harness import MiB, PatternCheck, build_request
 
 GiB = 1024 * MiB
 RSS_LIMIT_KIB = 16 * 1024  # measured: about 4.6 MiB; a few buffers, nowhere near 1 GiB
+
+
+IDLE_CONNECTIONS = 2000
+IDLE_BYTES_LIMIT = 3072  # per connection; measured: about 1.5 KiB (it was 10 KiB with buffers held)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
 
 
 def peak_rss_kib(pid):
@@ -41,3 +57,30 @@ class StreamingMemoryTest(harness.TestCase):
         self.assertEqual(check.length, GiB)
         self.assertIsNone(check.first_mismatch)
         self.assertLess(peak_rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
+
+    def open_and_use(self, count):
+        """count connections, each with one request, one at a time; they stay open and idle."""
+        socks = []
+        self.addCleanup(lambda: [s.close() for s in socks])
+        for _ in range(count):
+            socks.append(socket.create_connection((harness.HOST, self.proxy.port), timeout=30))
+        for s in socks:
+            self.assertEqual(harness.Connection(sock=s).request("GET", "/").status, 200)
+        return socks
+
+    def test_idle_keep_alive_connections_hold_no_buffers(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 2 * IDLE_CONNECTIONS + 100:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2 * IDLE_CONNECTIONS + 1000), hard))
+        # A first round warms up what does not depend on the number of connections (the buffer
+        # cache, and the heap that a burst of requests leaves behind); it stays open.
+        self.open_and_use(IDLE_CONNECTIONS)
+        before = rss_kib(self.proxy.pid)
+        socks = self.open_and_use(IDLE_CONNECTIONS)
+        # An idle connection gives its buffer back once it has been quiet for a moment.
+        per_connection = []
+        harness.wait_until(lambda: per_connection.append((rss_kib(self.proxy.pid) - before) * 1024 / IDLE_CONNECTIONS)
+                           or per_connection[-1] < IDLE_BYTES_LIMIT, timeout=10, interval=0.5)
+        self.assertLess(per_connection[-1], IDLE_BYTES_LIMIT, per_connection)
+        for s in socks[:10]:
+            self.assertEqual(harness.Connection(sock=s).request("GET", "/again").status, 200)
