@@ -22,18 +22,20 @@ struct Backend {
   // connections stay.
   void configure(const config::PoolConfig& pool);
 
-  // Slow start: the share of its traffic that the backend may take now, from 0 just after it
-  // came back up to 1 once slow_start has passed (1 when it never went down, or without slow
-  // start). The proxy admits it to a pick when this exceeds a random draw, so that its load
+  // Slow start: the share of its traffic that the backend may take now, from 10% just after it
+  // came back up to 100% once slow_start has passed (100% when it never went down, or without
+  // slow start). The proxy admits it to a pick when this exceeds a random draw, so that its load
   // grows linearly, as HAProxy's slowstart does with weights.
   double ramp(io::TimePoint now) const {
     if (slow_start <= io::Duration::zero()) return 1.0;
     io::Duration since = now - health.up_since();
     if (since >= slow_start || health.up_since() == io::TimePoint{}) return 1.0;
-    return since <= io::Duration::zero() ? 0.0
-                                         : static_cast<double>(since.count()) /
-                                               static_cast<double>(slow_start.count());
+    double elapsed = since <= io::Duration::zero() ? 0.0
+                                                   : static_cast<double>(since.count()) /
+                                                         static_cast<double>(slow_start.count());
+    return kSlowStartFloor + (1.0 - kSlowStartFloor) * elapsed;
   }
+  static constexpr double kSlowStartFloor = 0.1;
 
   std::string pool;  // the pool's name
   std::string name;  // "host:port" as configured, for logs and as the Host of probes

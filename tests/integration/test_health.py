@@ -46,8 +46,8 @@ class ActiveHealthTest(harness.TestCase):
         self.start_backend(id="back", port=port)
         self.assertTrue(harness.wait_until(lambda: "down -> up (probe passed)" in proxy.output(), timeout=20), proxy.output())
         up_at = harness.time.monotonic()
-        # Round-robin alone would give it every other request, 10 of 20; ramping up from 0 over
-        # 4 s it gets a few at most (5 on average even if these took the whole 4 s).
+        # Round-robin alone would give it every other request, 10 of 20; ramping up from 10% over
+        # 4 s it gets a few at most (about 6 on average even if these took the whole 4 s).
         early = servers(proxy, 20)
         self.assertLessEqual(early.count("back"), 7, early)
         harness.wait_until(lambda: harness.time.monotonic() > up_at + 4.5, timeout=10)

@@ -34,7 +34,7 @@ TEST_F(BackendTest, WithoutSlowStartARecoveredBackendTakesItsFullShare) {
   EXPECT_EQ(b.ramp(t0 + seconds(1)), 1.0);
 }
 
-TEST_F(BackendTest, SlowStartRampsLinearlyFromItsRecovery) {
+TEST_F(BackendTest, SlowStartRampsLinearlyFromTenPercentAtItsRecovery) {
   pool_.slow_start = std::chrono::milliseconds(10'000);
   Backend b(*loop_, "web", address_, pool_, nullptr);
   io::TimePoint t0 = io::TimePoint{} + seconds(100);
@@ -42,9 +42,9 @@ TEST_F(BackendTest, SlowStartRampsLinearlyFromItsRecovery) {
   b.health.record_failure(t0);
   io::TimePoint up = t0 + seconds(1);
   ASSERT_TRUE(b.health.record_success(up));
-  EXPECT_EQ(b.ramp(up), 0.0);
-  EXPECT_DOUBLE_EQ(b.ramp(up + seconds(2)), 0.2);
-  EXPECT_DOUBLE_EQ(b.ramp(up + seconds(5)), 0.5);
+  EXPECT_DOUBLE_EQ(b.ramp(up), 0.1);
+  EXPECT_DOUBLE_EQ(b.ramp(up + seconds(2)), 0.1 + 0.9 * 0.2);
+  EXPECT_DOUBLE_EQ(b.ramp(up + seconds(5)), 0.1 + 0.9 * 0.5);
   EXPECT_EQ(b.ramp(up + seconds(10)), 1.0);
   EXPECT_EQ(b.ramp(up + seconds(60)), 1.0);
 }
