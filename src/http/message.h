@@ -82,7 +82,18 @@ struct ResponseHead {
 };
 
 // ASCII case-insensitive equality, as header names and most tokens compare (RFC 9110 §5.1).
-bool equals_ignore_case(std::string_view a, std::string_view b);
+// Inline, so that comparing a name with a literal of another length costs one compare: the
+// parsers test every field name against each of the names that decide framing.
+inline bool equals_ignore_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + ('a' - 'A'));
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + ('a' - 'A'));
+    if (x != y) return false;
+  }
+  return true;
+}
 
 // The first header named `name` (in any case), or nullptr if there is none.
 const HeaderField* find_header(const char* base, const std::vector<HeaderField>& headers,
