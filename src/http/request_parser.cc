@@ -47,6 +47,7 @@ ParseStatus RequestParser::parse(const char* data, size_t len, RequestHead& out)
   if (state_ != ParseStatus::kIncomplete) return state_;
   Line line;
   for (;;) {
+    lines_.take_fields(data, len, out.headers);
     switch (lines_.next(data, len, line)) {
       case HeadLines::Event::kIncomplete:
         return ParseStatus::kIncomplete;

@@ -29,6 +29,7 @@ ParseStatus ResponseParser::parse(const char* data, size_t len, ResponseHead& ou
   if (state_ != ParseStatus::kIncomplete) return state_;
   Line line;
   for (;;) {
+    lines_.take_fields(data, len, out.headers);
     switch (lines_.next(data, len, line)) {
       case HeadLines::Event::kIncomplete:
         return ParseStatus::kIncomplete;

@@ -172,14 +172,48 @@ FULCRUM_AVX2 size_t scan_avx2(const char* p, size_t n) {
   return i + scan_sse42<Class>(p + i, n - i);
 }
 
-constexpr Scanner kSse42Scanner{ScanIsa::kSse42, &scan_sse42<Lf>, &scan_sse42<Token>,
-                                &scan_sse42<FieldValue>, &scan_sse42<Target>};
-constexpr Scanner kAvx2Scanner{ScanIsa::kAvx2, &scan_avx2<Lf>, &scan_avx2<Token>,
-                               &scan_avx2<FieldValue>, &scan_avx2<Target>};
 #endif
 
-constexpr Scanner kScalarScanner{ScanIsa::kScalar, &Lf::scalar, &Token::scalar, &FieldValue::scalar,
-                                 &Target::scalar};
+bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+// The field line of Scanner::field_line with the scans of one instruction set, which the wrapper
+// below for that set inlines: this template has no target attribute of its own, so it may be
+// inlined into each of them.
+template <size_t (*kSpanToken)(const char*, size_t), size_t (*kSpanValue)(const char*, size_t)>
+[[gnu::always_inline]] inline bool field_line_with(const char* p, size_t n, FieldLineParts& out) {
+  const size_t colon = kSpanToken(p, n);
+  if (colon == 0 || colon == n || p[colon] != ':') return false;
+  size_t value = colon + 1;
+  while (value < n && is_ows(p[value])) ++value;
+  // The value's scan stops at its first control byte, which must be the CR of the line's CRLF.
+  const size_t cr = value + kSpanValue(p + value, n - value);
+  if (n - cr < 2 || p[cr] != '\r' || p[cr + 1] != '\n') return false;
+  size_t end = cr;
+  while (end > value && is_ows(p[end - 1])) --end;
+  out = {colon, value, end, cr};
+  return true;
+}
+
+bool field_line_scalar(const char* p, size_t n, FieldLineParts& out) {
+  return field_line_with<&Token::scalar, &FieldValue::scalar>(p, n, out);
+}
+
+#if defined(__x86_64__)
+FULCRUM_SSE42 bool field_line_sse42(const char* p, size_t n, FieldLineParts& out) {
+  return field_line_with<&scan_sse42<Token>, &scan_sse42<FieldValue>>(p, n, out);
+}
+FULCRUM_AVX2 bool field_line_avx2(const char* p, size_t n, FieldLineParts& out) {
+  return field_line_with<&scan_avx2<Token>, &scan_avx2<FieldValue>>(p, n, out);
+}
+
+constexpr Scanner kSse42Scanner{ScanIsa::kSse42,         &scan_sse42<Lf>,     &scan_sse42<Token>,
+                                &scan_sse42<FieldValue>, &scan_sse42<Target>, &field_line_sse42};
+constexpr Scanner kAvx2Scanner{ScanIsa::kAvx2,         &scan_avx2<Lf>,     &scan_avx2<Token>,
+                               &scan_avx2<FieldValue>, &scan_avx2<Target>, &field_line_avx2};
+#endif
+
+constexpr Scanner kScalarScanner{ScanIsa::kScalar,    &Lf::scalar,     &Token::scalar,
+                                 &FieldValue::scalar, &Target::scalar, &field_line_scalar};
 
 }  // namespace
 

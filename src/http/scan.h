@@ -47,6 +47,15 @@ inline bool is_target_char(char c) {
 
 enum class ScanIsa : uint8_t { kScalar, kSse42, kAvx2 };
 
+// A header field line in its common form (RFC 9112 §5): a token name, ':', optional whitespace, a
+// value of field-value bytes, CRLF. Offsets from the line's first byte.
+struct FieldLineParts {
+  size_t name_end = 0;     // the ':'
+  size_t value_begin = 0;  // after the whitespace that follows the ':'
+  size_t value_end = 0;    // before the whitespace that precedes the CR
+  size_t cr = 0;           // the CR of the CRLF that ends the line
+};
+
 std::string_view isa_name(ScanIsa isa);
 
 // One instruction set's scans. Each returns the index in [p, p + n) of the first byte with the
@@ -57,6 +66,11 @@ struct Scanner {
   size_t (*span_token)(const char* p, size_t n);        // first byte that is not a tchar
   size_t (*span_field_value)(const char* p, size_t n);  // first byte not allowed in a field value
   size_t (*span_target)(const char* p, size_t n);       // first byte that is not VCHAR
+  // Whether [p, p + n) starts with a whole field line in its common form, found in one pass with
+  // the scans inlined: the head parsers' fast path for the lines that make up most of a head. A
+  // line that starts with whitespace, lacks the colon, holds a control byte, or has not arrived
+  // whole gives false, and the parsers take their exact path for it.
+  bool (*field_line)(const char* p, size_t n, FieldLineParts& out);
 };
 
 // The fastest scanner this CPU supports, chosen on first use.

@@ -1,14 +1,14 @@
 // Fuzz target: the byte scans of the head parsers (http/scan.h), the SIMD twins against the
 // scalar forms and the scalar forms against the byte classes.
 //
-// The input is any bytes. Each of the four scans of every scanner the CPU has runs on ranges of
-// it that start at each of the first 33 offsets and end at the input's end, on prefixes that end
-// at each of the last 33 bytes, and on a few fuzzer-chosen ranges; every range is in a buffer of
-// exactly its size, so that a form reading past its range is caught by ASan. Every form must
-// return what the byte classes say: the index of the first byte with the scan's stop property,
-// or the range's length if none has it. Offsets and lengths cover every position modulo the
-// 16- and 32-byte blocks of the SIMD forms, so only the first kMaxInput bytes are used: longer
-// inputs would only slow the fuzzer down.
+// The input is any bytes. Each of the four scans, and the field line of Scanner::field_line, of
+// every scanner the CPU has runs on ranges of it that start at each of the first 33 offsets and end
+// at the input's end, on prefixes that end at each of the last 33 bytes, and on a few fuzzer-chosen
+// ranges; every range is in a buffer of exactly its size, so that a form reading past its range is
+// caught by ASan. Every form must return what the byte classes say: the index of the first byte
+// with the scan's stop property, or the range's length if none has it. Offsets and lengths cover
+// every position modulo the 16- and 32-byte blocks of the SIMD forms, so only the first kMaxInput
+// bytes are used: longer inputs would only slow the fuzzer down.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -50,8 +50,37 @@ size_t reference(const Scan& scan, const char* p, size_t n) {
   return n;
 }
 
+// Scanner::field_line from the grammar, one byte class at a time.
+bool reference_field_line(const char* p, size_t n, FieldLineParts& out) {
+  const auto ows = [](char c) { return c == ' ' || c == '\t'; };
+  size_t colon = 0;
+  while (colon < n && is_token_char(p[colon])) ++colon;
+  if (colon == 0 || colon == n || p[colon] != ':') return false;
+  size_t value = colon + 1;
+  while (value < n && ows(p[value])) ++value;
+  size_t cr = value;
+  while (cr < n && is_field_value_char(p[cr])) ++cr;
+  if (n - cr < 2 || p[cr] != '\r' || p[cr + 1] != '\n') return false;
+  size_t end = cr;
+  while (end > value && ows(p[end - 1])) --end;
+  out = {colon, value, end, cr};
+  return true;
+}
+
+void check_field_line(const char* p, size_t n) {
+  FieldLineParts want;
+  const bool found = reference_field_line(p, n, want);
+  for (const Scanner* s : fuzz::scanners()) {
+    FieldLineParts got;
+    FUZZ_CHECK(s->field_line(p, n, got) == found);
+    FUZZ_CHECK(!found || (got.name_end == want.name_end && got.value_begin == want.value_begin &&
+                          got.value_end == want.value_end && got.cr == want.cr));
+  }
+}
+
 // Runs every scan of every scanner on [p, p + n) and expects the reference's answer.
 void check_range(const char* p, size_t n) {
+  check_field_line(p, n);
   for (const Scan& scan : kScans) {
     const size_t want = reference(scan, p, n);
     for (const Scanner* s : fuzz::scanners()) {

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -137,6 +138,79 @@ TEST(Scan, RandomInputsAgree) {
     }
     expect_all_agree(bytes);
     if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+// What Scanner::field_line must find, from the grammar: a token name, ':', whitespace, field-value
+// bytes up to the first byte that is not one, which must be the CR of a CRLF.
+std::optional<FieldLineParts> reference_field_line(std::string_view p) {
+  size_t colon = 0;
+  while (colon < p.size() && is_token_char(p[colon])) ++colon;
+  if (colon == 0 || colon == p.size() || p[colon] != ':') return std::nullopt;
+  size_t value = colon + 1;
+  while (value < p.size() && (p[value] == ' ' || p[value] == '\t')) ++value;
+  size_t cr = value;
+  while (cr < p.size() && is_field_value_char(p[cr])) ++cr;
+  if (p.substr(cr, 2) != "\r\n") return std::nullopt;
+  size_t end = cr;
+  while (end > value && (p[end - 1] == ' ' || p[end - 1] == '\t')) --end;
+  return FieldLineParts{colon, value, end, cr};
+}
+
+void expect_field_line_agrees(std::string_view bytes) {
+  testing::FreshCopy copy(bytes, bytes.size());
+  const std::optional<FieldLineParts> want = reference_field_line(bytes);
+  for (const Scanner* s : testing::all_scanners()) {
+    FieldLineParts got;
+    const bool found = s->field_line(copy.data(), bytes.size(), got);
+    ASSERT_EQ(found, want.has_value())
+        << isa_name(s->isa) << " on " << ::testing::PrintToString(std::string(bytes));
+    if (!found) continue;
+    EXPECT_EQ(got.name_end, want->name_end) << isa_name(s->isa);
+    EXPECT_EQ(got.value_begin, want->value_begin) << isa_name(s->isa);
+    EXPECT_EQ(got.value_end, want->value_end) << isa_name(s->isa);
+    EXPECT_EQ(got.cr, want->cr) << isa_name(s->isa);
+  }
+}
+
+TEST(Scan, FieldLine) {
+  for (std::string_view line : {"Host: a\r\n",
+                                "Host:a\r\n",
+                                "Host:\r\n",
+                                "Host: \t a b \t\r\nNext: x\r\n",
+                                "H: \x80\xff\r\n",
+                                "",
+                                "Host",
+                                "Host:",
+                                "Host: a",
+                                "Host: a\r",
+                                " Host: a\r\n",
+                                ": a\r\n",
+                                "Host : a\r\n",
+                                "Host: a\nb\r\n",
+                                "Host: a\rb\r\n",
+                                "Host: a\x7f\r\n",
+                                "Host: a\x01\r\n",
+                                "Ho(st: a\r\n",
+                                "\r\n",
+                                "Host: a\r\r\n"}) {
+    expect_field_line_agrees(line);
+  }
+}
+
+// Names and values of every length around the 16- and 32-byte blocks, each ended or broken by
+// every byte value.
+TEST(Scan, FieldLineEveryLengthAndStop) {
+  for (size_t name_len : {1u, 15u, 16u, 17u, 31u, 32u, 33u, 64u}) {
+    for (size_t value_len : {0u, 1u, 14u, 15u, 16u, 30u, 31u, 32u, 33u, 63u, 64u, 65u, 100u}) {
+      const std::string line = std::string(name_len, 'n') + ": " + std::string(value_len, 'v');
+      expect_field_line_agrees(line + "\r\n");
+      for (int c = 0; c < 256; c += 7) {
+        expect_field_line_agrees(line + static_cast<char>(c) + "v\r\n");
+        expect_field_line_agrees(std::string(name_len, 'n') + static_cast<char>(c) + ": v\r\n");
+      }
+      if (::testing::Test::HasFatalFailure()) return;
+    }
   }
 }
 
