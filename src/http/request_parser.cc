@@ -117,24 +117,33 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   for (const HeaderField& field : out.headers) {
     const std::string_view name = field.name.in(data);
     const std::string_view value = field.value.in(data);
-    if (equals_ignore_case(name, "content-length")) {
-      content_length.add(value);
-    } else if (equals_ignore_case(name, "transfer-encoding")) {
-      transfer_encoding.add(value);
-    } else if (equals_ignore_case(name, "host")) {
-      if (hosts++ == 0) out.host = field.value;
-    } else if (equals_ignore_case(name, "connection")) {
-      for_each_list_element(value, [&](std::string_view option) {
-        close = close || equals_ignore_case(option, "close");
-        keep_alive = keep_alive || equals_ignore_case(option, "keep-alive");
-        connection_upgrade = connection_upgrade || equals_ignore_case(option, "upgrade");
-      });
-    } else if (equals_ignore_case(name, "upgrade")) {
-      upgrade_field = true;
-    } else if (equals_ignore_case(name, "expect")) {
-      // HTTP/1.0 has no 100 Continue, so its Expect is ignored (RFC 9110 §10.1.1).
-      out.expect_continue = out.expect_continue ||
-                            (out.version_minor >= 1 && equals_ignore_case(value, "100-continue"));
+    switch (framing_field(name)) {
+      case FramingField::kOther:
+        break;
+      case FramingField::kContentLength:
+        content_length.add(value);
+        break;
+      case FramingField::kTransferEncoding:
+        transfer_encoding.add(value);
+        break;
+      case FramingField::kHost:
+        if (hosts++ == 0) out.host = field.value;
+        break;
+      case FramingField::kConnection:
+        for_each_list_element(value, [&](std::string_view option) {
+          close = close || equals_lower(option, "close");
+          keep_alive = keep_alive || equals_lower(option, "keep-alive");
+          connection_upgrade = connection_upgrade || equals_lower(option, "upgrade");
+        });
+        break;
+      case FramingField::kUpgrade:
+        upgrade_field = true;
+        break;
+      case FramingField::kExpect:
+        // HTTP/1.0 has no 100 Continue, so its Expect is ignored (RFC 9110 §10.1.1).
+        out.expect_continue =
+            out.expect_continue || (out.version_minor >= 1 && equals_lower(value, "100-continue"));
+        break;
     }
   }
 
