@@ -89,24 +89,17 @@ HeadLines::Event HeadLines::next(const char* data, size_t len, Line& line) {
 
 size_t HeadLines::take_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
   if (lines_ == 0 || ended_ || error_status_ != 0 || scanned_ != line_start_) return 0;
-  // As in next(): a line whose LF lies beyond the window breaks the head's size limit, so it is
-  // left to next() to report.
-  const size_t window = std::min<size_t>(len, size_t{limits_.max_header_bytes} + 1);
-  size_t taken = 0;
-  FieldLineParts parts;
-  // Within the limits: the LF is below max_header_bytes (limit_status), and the field is at most
-  // the max_headers-th (lines_ counts the start line too).
-  while (line_start_ < window && lines_ <= limits_.max_headers &&
-         scan_->field_line(data + line_start_, window - line_start_, parts) &&
-         line_start_ + parts.cr + 1 < limits_.max_header_bytes) {
-    const auto at = [&](size_t offset) { return static_cast<uint32_t>(line_start_ + offset); };
-    fields.push_back(
-        {{at(0), static_cast<uint32_t>(parts.name_end)},
-         {at(parts.value_begin), static_cast<uint32_t>(parts.value_end - parts.value_begin)}});
-    scanned_ = line_start_ = line_start_ + parts.cr + 2;
-    ++lines_;
-    ++taken;
-  }
+  // Within the limits, as next() would find them: each LF below max_header_bytes (limit_status),
+  // and at most max_headers fields (lines_ counts the start line too). A line that breaks either
+  // is left to next() to report.
+  const size_t end = std::min<size_t>(len, limits_.max_header_bytes);
+  if (lines_ > limits_.max_headers || line_start_ >= end) return 0;
+  const size_t before = fields.size();
+  const size_t next =
+      scan_->field_lines(data, line_start_, end, limits_.max_headers + 1 - lines_, fields);
+  const size_t taken = fields.size() - before;
+  lines_ += static_cast<uint32_t>(taken);
+  scanned_ = line_start_ = next;
   return taken;
 }
 

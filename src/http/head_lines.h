@@ -43,7 +43,7 @@ class HeadLines {
   Event next(const char* data, size_t len, Line& line);
 
   // The fast path for the lines between the start line and the end of the head: takes each next
-  // line that is a field line in its common form (Scanner::field_line), whole and within the
+  // line that is a field line in its common form (Scanner::field_lines), whole and within the
   // limits, appending its field to `fields`, and stops before the first line that is anything
   // else, leaving it to next(). Returns the number of fields taken. next() then reports exactly
   // what it would have without this call, so parsers call both in turn. Does nothing before the

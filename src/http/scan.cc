@@ -176,44 +176,137 @@ FULCRUM_AVX2 size_t scan_avx2(const char* p, size_t n) {
 
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
-// The field line of Scanner::field_line with the scans of one instruction set, which the wrapper
-// below for that set inlines: this template has no target attribute of its own, so it may be
-// inlined into each of them.
-template <size_t (*kSpanToken)(const char*, size_t), size_t (*kSpanValue)(const char*, size_t)>
-[[gnu::always_inline]] inline bool field_line_with(const char* p, size_t n, FieldLineParts& out) {
-  const size_t colon = kSpanToken(p, n);
-  if (colon == 0 || colon == n || p[colon] != ':') return false;
-  size_t value = colon + 1;
-  while (value < n && is_ows(p[value])) ++value;
-  // The value's scan stops at its first control byte, which must be the CR of the line's CRLF.
-  const size_t cr = value + kSpanValue(p + value, n - value);
-  if (n - cr < 2 || p[cr] != '\r' || p[cr + 1] != '\n') return false;
+// Appends the field of the line that starts at `line` and whose colon, first value byte and CR
+// are known, with the whitespace before the CR left out of the value.
+inline void add_field(const char* data, size_t line, size_t colon, size_t value, size_t cr,
+                      std::vector<HeaderField>& fields) {
   size_t end = cr;
-  while (end > value && is_ows(p[end - 1])) --end;
-  out = {colon, value, end, cr};
-  return true;
+  while (end > value && is_ows(data[end - 1])) --end;
+  fields.push_back({{static_cast<uint32_t>(line), static_cast<uint32_t>(colon - line)},
+                    {static_cast<uint32_t>(value), static_cast<uint32_t>(end - value)}});
 }
 
-bool field_line_scalar(const char* p, size_t n, FieldLineParts& out) {
-  return field_line_with<&Token::scalar, &FieldValue::scalar>(p, n, out);
+size_t field_lines_scalar(const char* data, size_t begin, size_t end, size_t max,
+                          std::vector<HeaderField>& fields) {
+  size_t line = begin;
+  for (size_t taken = 0; taken < max; ++taken) {
+    const size_t colon = line + Token::scalar(data + line, end - line);
+    if (colon == line || colon == end || data[colon] != ':') break;
+    size_t value = colon + 1;
+    while (value < end && is_ows(data[value])) ++value;
+    // The value ends at its first control byte, which must be the CR of the line's CRLF.
+    const size_t cr = value + FieldValue::scalar(data + value, end - value);
+    if (end - cr < 2 || data[cr] != '\r' || data[cr + 1] != '\n') break;
+    add_field(data, line, colon, value, cr, fields);
+    line = cr + 2;
+  }
+  return line;
 }
 
 #if defined(__x86_64__)
-FULCRUM_SSE42 bool field_line_sse42(const char* p, size_t n, FieldLineParts& out) {
-  return field_line_with<&scan_sse42<Token>, &scan_sse42<FieldValue>>(p, n, out);
+// The bytes of a 64-byte block that end a name (any byte but a tchar) and that end a value (a
+// control byte other than HTAB, or DEL; the CR of a well-formed line): bit i for byte i.
+struct BlockStops {
+  uint64_t name;
+  uint64_t value;
+};
+
+FULCRUM_SSE42 BlockStops classify_sse42(const char* p) {
+  BlockStops stops{0, 0};
+  for (int i = 0; i < 4; ++i) {
+    stops.name |= uint64_t{Token::stops16(p + 16 * i)} << (16 * i);
+    stops.value |= uint64_t{FieldValue::stops16(p + 16 * i)} << (16 * i);
+  }
+  return stops;
 }
-FULCRUM_AVX2 bool field_line_avx2(const char* p, size_t n, FieldLineParts& out) {
-  return field_line_with<&scan_avx2<Token>, &scan_avx2<FieldValue>>(p, n, out);
+
+FULCRUM_AVX2 BlockStops classify_avx2(const char* p) {
+  return {Token::stops32(p) | uint64_t{Token::stops32(p + 32)} << 32,
+          FieldValue::stops32(p) | uint64_t{FieldValue::stops32(p + 32)} << 32};
+}
+
+// Scanner::field_lines a block at a time: each 64 bytes are classified once, and the lines in
+// them are found from the stops, so that a line costs a few bit operations. A block is the 64
+// bytes from where the search stands; near `end`, the 64 bytes that end at `end`, shifted so that
+// the bytes past `end` stop nothing. Data shorter than a block goes to the scalar form. This
+// template has no target attribute, so that it is inlined into each instruction set's form below
+// together with that set's classify.
+template <BlockStops (*kClassify)(const char*)>
+class BlockLines {
+ public:
+  [[gnu::always_inline]] static size_t take(const char* data, size_t begin, size_t end, size_t max,
+                                            std::vector<HeaderField>& fields) {
+    if (end < 64) return field_lines_scalar(data, begin, end, max, fields);
+    BlockLines blocks(data, end);
+    blocks.load(begin);
+    size_t line = begin;
+    for (size_t taken = 0; taken < max; ++taken) {
+      const size_t colon = blocks.find(line, &BlockStops::name);
+      if (colon == line || colon == end || data[colon] != ':') break;
+      size_t value = colon + 1;
+      while (value < end && is_ows(data[value])) ++value;
+      const size_t cr = blocks.find(value, &BlockStops::value);
+      if (end - cr < 2 || data[cr] != '\r' || data[cr + 1] != '\n') break;
+      add_field(data, line, colon, value, cr, fields);
+      line = cr + 2;
+    }
+    return line;
+  }
+
+ private:
+  BlockLines(const char* data, size_t end) : data_(data), end_(end) {}
+
+  // Classifies the block that starts at `at` (< end_).
+  [[gnu::always_inline]] void load(size_t at) {
+    block_ = at;
+    if (end_ - at >= 64) {
+      stops_ = kClassify(data_ + at);
+      return;
+    }
+    stops_ = kClassify(data_ + end_ - 64);
+    const unsigned shift = static_cast<unsigned>(64 - (end_ - at));
+    stops_.name >>= shift;
+    stops_.value >>= shift;
+  }
+
+  // The first byte at or after `pos` whose bit is set in `mask`, or end_ if there is none.
+  [[gnu::always_inline]] size_t find(size_t pos, uint64_t BlockStops::*mask) {
+    if (pos - block_ >= 64) {
+      if (pos >= end_) return end_;
+      load(pos);
+    }
+    uint64_t bits = stops_.*mask & (~uint64_t{0} << (pos - block_));
+    while (bits == 0) {
+      if (end_ - block_ <= 64) return end_;
+      load(block_ + 64);
+      bits = stops_.*mask;
+    }
+    return block_ + static_cast<size_t>(__builtin_ctzll(bits));
+  }
+
+  const char* data_;
+  size_t end_;
+  size_t block_ = 0;
+  BlockStops stops_{0, 0};
+};
+
+FULCRUM_SSE42 [[gnu::flatten]] size_t field_lines_sse42(const char* data, size_t begin, size_t end, size_t max,
+                                       std::vector<HeaderField>& fields) {
+  return BlockLines<&classify_sse42>::take(data, begin, end, max, fields);
+}
+FULCRUM_AVX2 [[gnu::flatten]] size_t field_lines_avx2(const char* data, size_t begin, size_t end, size_t max,
+                                     std::vector<HeaderField>& fields) {
+  return BlockLines<&classify_avx2>::take(data, begin, end, max, fields);
 }
 
 constexpr Scanner kSse42Scanner{ScanIsa::kSse42,         &scan_sse42<Lf>,     &scan_sse42<Token>,
-                                &scan_sse42<FieldValue>, &scan_sse42<Target>, &field_line_sse42};
+                                &scan_sse42<FieldValue>, &scan_sse42<Target>, &field_lines_sse42};
 constexpr Scanner kAvx2Scanner{ScanIsa::kAvx2,         &scan_avx2<Lf>,     &scan_avx2<Token>,
-                               &scan_avx2<FieldValue>, &scan_avx2<Target>, &field_line_avx2};
+                               &scan_avx2<FieldValue>, &scan_avx2<Target>, &field_lines_avx2};
 #endif
 
 constexpr Scanner kScalarScanner{ScanIsa::kScalar,    &Lf::scalar,     &Token::scalar,
-                                 &FieldValue::scalar, &Target::scalar, &field_line_scalar};
+                                 &FieldValue::scalar, &Target::scalar, &field_lines_scalar};
 
 }  // namespace
 

@@ -9,6 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
+
+#include "http/message.h"
 
 namespace fulcrum::http {
 
@@ -47,15 +50,6 @@ inline bool is_target_char(char c) {
 
 enum class ScanIsa : uint8_t { kScalar, kSse42, kAvx2 };
 
-// A header field line in its common form (RFC 9112 §5): a token name, ':', optional whitespace, a
-// value of field-value bytes, CRLF. Offsets from the line's first byte.
-struct FieldLineParts {
-  size_t name_end = 0;     // the ':'
-  size_t value_begin = 0;  // after the whitespace that follows the ':'
-  size_t value_end = 0;    // before the whitespace that precedes the CR
-  size_t cr = 0;           // the CR of the CRLF that ends the line
-};
-
 std::string_view isa_name(ScanIsa isa);
 
 // One instruction set's scans. Each returns the index in [p, p + n) of the first byte with the
@@ -66,11 +60,16 @@ struct Scanner {
   size_t (*span_token)(const char* p, size_t n);        // first byte that is not a tchar
   size_t (*span_field_value)(const char* p, size_t n);  // first byte not allowed in a field value
   size_t (*span_target)(const char* p, size_t n);       // first byte that is not VCHAR
-  // Whether [p, p + n) starts with a whole field line in its common form, found in one pass with
-  // the scans inlined: the head parsers' fast path for the lines that make up most of a head. A
-  // line that starts with whitespace, lacks the colon, holds a control byte, or has not arrived
-  // whole gives false, and the parsers take their exact path for it.
-  bool (*field_line)(const char* p, size_t n, FieldLineParts& out);
+  // The head parsers' fast path, for the lines that make up most of a head: takes the field lines
+  // in their common form (RFC 9112 §5: a token name, ':', optional whitespace, a value of
+  // field-value bytes, CRLF) that follow each other from data[begin] on, while each one is whole
+  // before data[end] and fewer than `max` are taken, and appends their fields to `fields` (offsets
+  // into data; a value without the whitespace around it). Returns where the first line not taken
+  // begins: the empty line that ends a head, a line of another form (an error, or obs-fold),
+  // which the parsers take their exact path for, or a line not yet whole. Reads nothing outside
+  // data[0, end). The SIMD forms classify each byte once, 64 at a time.
+  size_t (*field_lines)(const char* data, size_t begin, size_t end, size_t max,
+                        std::vector<HeaderField>& fields);
 };
 
 // The fastest scanner this CPU supports, chosen on first use.
