@@ -7,17 +7,35 @@
 namespace fulcrum::http {
 
 namespace {
+// Whether `name`, of the same length as `known`, is `known`: a compare of constant size, which
+// needs no call.
+template <size_t kSize>
+bool is(std::string_view name, const char (&known)[kSize]) {
+  return std::memcmp(name.data(), known, kSize - 1) == 0;
+}
+
 Method method_from_name(std::string_view name) {
   // Methods are case-sensitive (RFC 9110 §9.1): "get" is some other method.
-  static constexpr struct {
-    std::string_view name;
-    Method method;
-  } kKnown[] = {
-      {"GET", Method::kGet},         {"HEAD", Method::kHead},     {"POST", Method::kPost},
-      {"PUT", Method::kPut},         {"DELETE", Method::kDelete}, {"CONNECT", Method::kConnect},
-      {"OPTIONS", Method::kOptions}, {"TRACE", Method::kTrace},   {"PATCH", Method::kPatch}};
-  for (const auto& known : kKnown) {
-    if (name == known.name) return known.method;
+  switch (name.size()) {
+    case 3:
+      if (is(name, "GET")) return Method::kGet;
+      if (is(name, "PUT")) return Method::kPut;
+      break;
+    case 4:
+      if (is(name, "POST")) return Method::kPost;
+      if (is(name, "HEAD")) return Method::kHead;
+      break;
+    case 5:
+      if (is(name, "PATCH")) return Method::kPatch;
+      if (is(name, "TRACE")) return Method::kTrace;
+      break;
+    case 6:
+      if (is(name, "DELETE")) return Method::kDelete;
+      break;
+    case 7:
+      if (is(name, "OPTIONS")) return Method::kOptions;
+      if (is(name, "CONNECT")) return Method::kConnect;
+      break;
   }
   return Method::kOther;
 }
