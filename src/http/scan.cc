@@ -176,28 +176,35 @@ FULCRUM_AVX2 size_t scan_avx2(const char* p, size_t n) {
 
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
-// Appends the field of the line that starts at `line` and whose colon, first value byte and CR
-// are known, with the whitespace before the CR left out of the value.
-inline void add_field(const char* data, size_t line, size_t colon, size_t value, size_t cr,
+// Appends the field of the line that starts at `line`, whose colon and CR are known: a line in
+// the common form, whose value is what lies between them without the whitespace around it.
+inline void add_field(const char* data, size_t line, size_t colon, size_t cr,
                       std::vector<HeaderField>& fields) {
+  size_t value = colon + 1;
+  while (is_ows(data[value])) ++value;  // stops at the CR at the latest
   size_t end = cr;
   while (end > value && is_ows(data[end - 1])) --end;
   fields.push_back({{static_cast<uint32_t>(line), static_cast<uint32_t>(colon - line)},
                     {static_cast<uint32_t>(value), static_cast<uint32_t>(end - value)}});
 }
 
+// Whether data[cr, cr + 2) is a CRLF inside data[0, end).
+inline bool is_crlf(const char* data, size_t cr, size_t end) {
+  return end - cr >= 2 && data[cr] == '\r' && data[cr + 1] == '\n';
+}
+
+// In every form, a line is its name up to the first byte that is not a tchar, which must be a
+// colon, and its value up to the first byte after the colon that is not a field-value byte (the
+// whitespace around the value is made of field-value bytes), which must be the CR of a CRLF.
 size_t field_lines_scalar(const char* data, size_t begin, size_t end, size_t max,
                           std::vector<HeaderField>& fields) {
   size_t line = begin;
   for (size_t taken = 0; taken < max; ++taken) {
     const size_t colon = line + Token::scalar(data + line, end - line);
-    if (colon == line || colon == end || data[colon] != ':') break;
-    size_t value = colon + 1;
-    while (value < end && is_ows(data[value])) ++value;
-    // The value ends at its first control byte, which must be the CR of the line's CRLF.
-    const size_t cr = value + FieldValue::scalar(data + value, end - value);
-    if (end - cr < 2 || data[cr] != '\r' || data[cr + 1] != '\n') break;
-    add_field(data, line, colon, value, cr, fields);
+    if (colon == end || colon == line || data[colon] != ':') break;
+    const size_t cr = colon + 1 + FieldValue::scalar(data + colon + 1, end - colon - 1);
+    if (!is_crlf(data, cr, end)) break;
+    add_field(data, line, colon, cr, fields);
     line = cr + 2;
   }
   return line;
@@ -241,13 +248,11 @@ class BlockLines {
     blocks.load(begin);
     size_t line = begin;
     for (size_t taken = 0; taken < max; ++taken) {
-      const size_t colon = blocks.find(line, &BlockStops::name);
-      if (colon == line || colon == end || data[colon] != ':') break;
-      size_t value = colon + 1;
-      while (value < end && is_ows(data[value])) ++value;
-      const size_t cr = blocks.find(value, &BlockStops::value);
-      if (end - cr < 2 || data[cr] != '\r' || data[cr + 1] != '\n') break;
-      add_field(data, line, colon, value, cr, fields);
+      const size_t colon = blocks.find<&BlockStops::name>(line);
+      if (colon == end || colon == line || data[colon] != ':') break;
+      const size_t cr = blocks.find<&BlockStops::value>(colon + 1);
+      if (!is_crlf(data, cr, end)) break;
+      add_field(data, line, colon, cr, fields);
       line = cr + 2;
     }
     return line;
@@ -269,19 +274,24 @@ class BlockLines {
     stops_.value >>= shift;
   }
 
-  // The first byte at or after `pos` whose bit is set in `mask`, or end_ if there is none.
-  [[gnu::always_inline]] size_t find(size_t pos, uint64_t BlockStops::*mask) {
-    if (pos - block_ >= 64) {
+  // The first byte at or after `pos` whose bit is set in kMask, or end_ if there is none. Most
+  // often it is in the block at hand.
+  template <uint64_t BlockStops::*kMask>
+  [[gnu::always_inline]] size_t find(size_t pos) {
+    const size_t offset = pos - block_;
+    if (offset < 64) [[likely]] {
+      const uint64_t bits = stops_.*kMask & (~uint64_t{0} << offset);
+      if (bits != 0) return block_ + static_cast<size_t>(__builtin_ctzll(bits));
+    } else {
       if (pos >= end_) return end_;
       load(pos);
+      if (stops_.*kMask != 0) return block_ + static_cast<size_t>(__builtin_ctzll(stops_.*kMask));
     }
-    uint64_t bits = stops_.*mask & (~uint64_t{0} << (pos - block_));
-    while (bits == 0) {
+    for (;;) {
       if (end_ - block_ <= 64) return end_;
       load(block_ + 64);
-      bits = stops_.*mask;
+      if (stops_.*kMask != 0) return block_ + static_cast<size_t>(__builtin_ctzll(stops_.*kMask));
     }
-    return block_ + static_cast<size_t>(__builtin_ctzll(bits));
   }
 
   const char* data_;
@@ -290,12 +300,14 @@ class BlockLines {
   BlockStops stops_{0, 0};
 };
 
-FULCRUM_SSE42 [[gnu::flatten]] size_t field_lines_sse42(const char* data, size_t begin, size_t end, size_t max,
-                                       std::vector<HeaderField>& fields) {
+FULCRUM_SSE42 [[gnu::flatten]] size_t field_lines_sse42(const char* data, size_t begin, size_t end,
+                                                        size_t max,
+                                                        std::vector<HeaderField>& fields) {
   return BlockLines<&classify_sse42>::take(data, begin, end, max, fields);
 }
-FULCRUM_AVX2 [[gnu::flatten]] size_t field_lines_avx2(const char* data, size_t begin, size_t end, size_t max,
-                                     std::vector<HeaderField>& fields) {
+FULCRUM_AVX2 [[gnu::flatten]] size_t field_lines_avx2(const char* data, size_t begin, size_t end,
+                                                      size_t max,
+                                                      std::vector<HeaderField>& fields) {
   return BlockLines<&classify_avx2>::take(data, begin, end, max, fields);
 }
 
