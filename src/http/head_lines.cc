@@ -92,6 +92,13 @@ HeadLines::Event HeadLines::next(const char* data, size_t len, Line& line) {
   }
 }
 
+bool HeadLines::take_start_line(size_t cr) {
+  if (!untouched() || lines_ != 0 || limit_status(cr + 1) != 0) return false;
+  lines_ = 1;
+  scanned_ = line_start_ = cr + 2;
+  return true;
+}
+
 size_t HeadLines::take_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
   if (lines_ == 0 || ended_ || error_status_ != 0 || scanned_ != line_start_) return 0;
   // Within the limits, as next() would find them: each LF below max_header_bytes (limit_status),

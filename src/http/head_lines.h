@@ -43,6 +43,13 @@ class HeadLines {
   // fields).
   Event next(const char* data, size_t len, Line& line);
 
+  // Whether nothing has been searched yet: the start line may then be found by its parser.
+  bool untouched() const { return scanned_ == 0 && error_status_ == 0; }
+  // Takes the start line, found by its parser to begin at data[0] and to end with a CRLF at `cr`
+  // with no LF before it, if untouched() and the line is within the limits, as next() would have
+  // reported it. Returns false, changing nothing, otherwise; next() then finds the line itself.
+  bool take_start_line(size_t cr);
+
   // The fast path for the lines between the start line and the end of the head: takes each next
   // line that is a field line in its common form (Scanner::field_lines), whole and within the
   // limits, appending its field to `fields`, and stops before the first line that is anything
