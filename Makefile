@@ -23,9 +23,14 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
-bench: build
+# The parser benchmark, then fulcrum, HAProxy and nginx side by side (bench/compare.sh; ROUNDS,
+# DURATION, CONFIGS... in its header). FULCRUM_BENCH=ON: the benchmark libraries must be there.
+bench: deps
 	@scripts/install-deps.sh --bench
-	bench/direct_vs_proxy.sh $(BUILD)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DFULCRUM_BENCH=ON
+	cmake --build $(BUILD) -j $(JOBS)
+	$(BUILD)/parser_bench
+	bench/compare.sh $(BUILD)
 
 # libFuzzer (clang) on every target for FUZZ_SECONDS each; the seeds are in tests/fuzz/corpus.
 fuzz:

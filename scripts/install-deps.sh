@@ -5,11 +5,12 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config make git
-  liburing-dev libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  liburing-dev libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   python3 curl procps iproute2
 )
 case "${1:-}" in
-  --bench) packages+=(wrk haproxy nginx nghttp2-client) ;;
+  # Google Benchmark and Node's http-parser for bench/parser_bench; the rest for bench/compare.sh.
+  --bench) packages+=(libbenchmark-dev libhttp-parser-dev wrk haproxy nginx nghttp2-client) ;;
   --fuzz) packages+=(clang libclang-rt-14-dev) ;;
 esac
 

@@ -64,6 +64,8 @@ class ChunkedDecoder {
     kError,
   };
 
+  // Takes the common framing at p whole, if it is there: returns the bytes taken, or 0.
+  size_t common_framing(const char* p, size_t n);
   // Moves the state machine over one framing byte; returns false (and enters kError) if the byte
   // is not allowed there.
   bool framing_byte(char c);

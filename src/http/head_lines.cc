@@ -22,6 +22,7 @@ void HeadLines::reset() {
   lines_ = 0;
   leading_empty_lines_ = 0;
   ended_ = false;
+  end_line_ = 0;
   error_status_ = 0;
   error_reason_ = {};
 }
@@ -49,7 +50,10 @@ uint16_t HeadLines::limit_status(size_t seen) const {
 
 HeadLines::Event HeadLines::next(const char* data, size_t len, Line& line) {
   if (error_status_ != 0) return Event::kError;
-  if (ended_) return Event::kEnd;
+  if (ended_) {
+    line = {end_line_, end_line_};
+    return Event::kEnd;
+  }
   // An LF found at or past max_header_bytes breaks the limit anyway, so the search never needs to
   // look further, however much the caller has buffered.
   const size_t window = std::min<size_t>(len, size_t{limits_.max_header_bytes} + 1);
@@ -73,6 +77,7 @@ HeadLines::Event HeadLines::next(const char* data, size_t len, Line& line) {
     scanned_ = line_start_ = lf + 1;
     if (line.begin == line.end) {
       if (lines_ > 0) {
+        end_line_ = line.begin;
         ended_ = true;
         return Event::kEnd;
       }
@@ -85,6 +90,35 @@ HeadLines::Event HeadLines::next(const char* data, size_t len, Line& line) {
     if (lines_ - 1 > limits_.max_headers) return fail(431, "too many header fields");
     return Event::kFieldLine;
   }
+}
+
+bool HeadLines::take_start_line(size_t cr) {
+  if (!untouched() || lines_ != 0 || limit_status(cr + 1) != 0) return false;
+  lines_ = 1;
+  scanned_ = line_start_ = cr + 2;
+  return true;
+}
+
+size_t HeadLines::take_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
+  if (lines_ == 0 || ended_ || error_status_ != 0 || scanned_ != line_start_) return 0;
+  // Within the limits, as next() would find them: each LF below max_header_bytes (limit_status),
+  // and at most max_headers fields (lines_ counts the start line too). A line that breaks either
+  // is left to next() to report.
+  const size_t end = std::min<size_t>(len, limits_.max_header_bytes);
+  if (lines_ > limits_.max_headers || line_start_ >= end) return 0;
+  const size_t before = fields.size();
+  const size_t next =
+      scan_->field_lines(data, line_start_, end, limits_.max_headers + 1 - lines_, fields);
+  const size_t taken = fields.size() - before;
+  lines_ += static_cast<uint32_t>(taken);
+  scanned_ = line_start_ = next;
+  // The empty line that ends the head, which next() would report at once: its LF is below `end`.
+  if (end - next >= 2 && data[next] == '\r' && data[next + 1] == '\n') {
+    end_line_ = next;
+    scanned_ = line_start_ = next + 2;
+    ended_ = true;
+  }
+  return taken;
 }
 
 bool parse_field_line(const Scanner& scan, const char* data, size_t len, Line line,

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "http/message.h"
 #include "http/scan.h"
@@ -28,6 +29,7 @@ class HeadLines {
     kStartLine,   // `line` is the request or status line
     kFieldLine,   // `line` is a header field line
     kEnd,         // `line` is the empty line that ends the head; the head is line.end + 2 bytes
+                  // (on this call and every later one)
     kError,       // error_status() says why; every later call returns kError too
   };
 
@@ -40,6 +42,22 @@ class HeadLines {
   // too many leading empty lines), 414 (start line too long) or 431 (head too large, too many
   // fields).
   Event next(const char* data, size_t len, Line& line);
+
+  // Whether nothing has been searched yet: the start line may then be found by its parser.
+  bool untouched() const { return scanned_ == 0 && error_status_ == 0; }
+  // Takes the start line, found by its parser to begin at data[0] and to end with a CRLF at `cr`
+  // with no LF before it, if untouched() and the line is within the limits, as next() would have
+  // reported it. Returns false, changing nothing, otherwise; next() then finds the line itself.
+  bool take_start_line(size_t cr);
+
+  // The fast path for the lines between the start line and the end of the head: takes each next
+  // line that is a field line in its common form (Scanner::field_lines), whole and within the
+  // limits, appending its field to `fields`, and stops before the first line that is anything
+  // else, leaving it to next(); takes the empty line that ends the head too, which next() then
+  // reports. Returns the number of fields taken. next() then reports exactly
+  // what it would have without this call, so parsers call both in turn. Does nothing before the
+  // start line, or while a line is partly searched.
+  size_t take_fields(const char* data, size_t len, std::vector<HeaderField>& fields);
 
   uint16_t error_status() const { return error_status_; }
   std::string_view error_reason() const { return error_reason_; }
@@ -57,6 +75,7 @@ class HeadLines {
   uint32_t lines_ = 0;     // start line and field lines seen
   uint32_t leading_empty_lines_ = 0;
   bool ended_ = false;
+  size_t end_line_ = 0;  // where the empty line that ends the head starts, once ended_
   uint16_t error_status_ = 0;
   std::string_view error_reason_;
 };

@@ -54,7 +54,7 @@ void TransferEncoding::add(std::string_view value) {
   for_each_list_element(value, [&](std::string_view coding) {
     // Any coding after chunked, a second chunked included, leaves the body's end ambiguous.
     if (!is_token(coding) || chunked_) valid_ = false;
-    chunked_ = equals_ignore_case(coding, "chunked");
+    chunked_ = equals_lower(coding, "chunked");
   });
 }
 

@@ -7,6 +7,7 @@
 // are meant to be reused from one message to the next: the parsers clear() them, which keeps their
 // capacity, so a connection stops allocating once it has seen its largest head.
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -82,7 +83,38 @@ struct ResponseHead {
 };
 
 // ASCII case-insensitive equality, as header names and most tokens compare (RFC 9110 §5.1).
-bool equals_ignore_case(std::string_view a, std::string_view b);
+// Inline, so that comparing a name with a literal of another length costs one compare: the
+// parsers test every field name against each of the names that decide framing.
+inline bool equals_ignore_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + ('a' - 'A'));
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + ('a' - 'A'));
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Whether `s` equals `lower` in any case, where `lower` is lower-case letters, digits and '-' (a
+// literal such as "content-length") and `s` holds no control bytes (a token or a field value, as
+// the parsers leave them). ORing 0x20 into a byte then lowers a letter and turns no other byte of
+// `s` into one of `lower`'s (only controls would become digits or '-'), so 8 bytes compare at once.
+inline bool equals_lower(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  constexpr uint64_t kLower = 0x2020202020202020;
+  size_t i = 0;
+  for (; s.size() - i >= 8; i += 8) {
+    uint64_t a, b;
+    std::memcpy(&a, s.data() + i, 8);
+    std::memcpy(&b, lower.data() + i, 8);
+    if ((a | kLower) != b) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if ((s[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
 
 // The first header named `name` (in any case), or nullptr if there is none.
 const HeaderField* find_header(const char* base, const std::vector<HeaderField>& headers,

@@ -7,17 +7,38 @@
 namespace fulcrum::http {
 
 namespace {
+// Whether `name`, of the same length as `known`, is `known`: a compare of constant size, which
+// the compiler unrolls.
+template <size_t kSize>
+bool is(std::string_view name, const char (&known)[kSize]) {
+  for (size_t i = 0; i + 1 < kSize; ++i) {
+    if (name[i] != known[i]) return false;
+  }
+  return true;
+}
+
 Method method_from_name(std::string_view name) {
   // Methods are case-sensitive (RFC 9110 §9.1): "get" is some other method.
-  static constexpr struct {
-    std::string_view name;
-    Method method;
-  } kKnown[] = {
-      {"GET", Method::kGet},         {"HEAD", Method::kHead},     {"POST", Method::kPost},
-      {"PUT", Method::kPut},         {"DELETE", Method::kDelete}, {"CONNECT", Method::kConnect},
-      {"OPTIONS", Method::kOptions}, {"TRACE", Method::kTrace},   {"PATCH", Method::kPatch}};
-  for (const auto& known : kKnown) {
-    if (name == known.name) return known.method;
+  switch (name.size()) {
+    case 3:
+      if (is(name, "GET")) return Method::kGet;
+      if (is(name, "PUT")) return Method::kPut;
+      break;
+    case 4:
+      if (is(name, "POST")) return Method::kPost;
+      if (is(name, "HEAD")) return Method::kHead;
+      break;
+    case 5:
+      if (is(name, "PATCH")) return Method::kPatch;
+      if (is(name, "TRACE")) return Method::kTrace;
+      break;
+    case 6:
+      if (is(name, "DELETE")) return Method::kDelete;
+      break;
+    case 7:
+      if (is(name, "OPTIONS")) return Method::kOptions;
+      if (is(name, "CONNECT")) return Method::kConnect;
+      break;
   }
   return Method::kOther;
 }
@@ -45,16 +66,30 @@ ParseStatus RequestParser::fail(uint16_t status, std::string_view reason) {
 
 ParseStatus RequestParser::parse(const char* data, size_t len, RequestHead& out) {
   if (state_ != ParseStatus::kIncomplete) return state_;
+  // Fast path: a request line that has arrived whole is parsed without first being searched for
+  // its LF, and HeadLines takes it as next() would have. Anything else (a malformed or partial
+  // line, one beyond the limits, leading empty lines) is left to next(), on the first call only,
+  // so that no byte is searched more than twice however the head arrives.
+  if (lines_.untouched()) {
+    LineError ignored;
+    const size_t cr = parse_request_line(data, len, 0, kEndUnknown, out, ignored);
+    if (cr != kEndUnknown) lines_.take_start_line(cr);
+  }
   Line line;
   for (;;) {
+    lines_.take_fields(data, len, out.headers);
     switch (lines_.next(data, len, line)) {
       case HeadLines::Event::kIncomplete:
         return ParseStatus::kIncomplete;
       case HeadLines::Event::kError:
         return fail(lines_.error_status(), lines_.error_reason());
-      case HeadLines::Event::kStartLine:
-        if (!parse_request_line(data, len, line, out)) return state_;
+      case HeadLines::Event::kStartLine: {
+        LineError error;
+        if (parse_request_line(data, len, line.begin, line.end, out, error) == kEndUnknown) {
+          return fail(error.status, error.reason);
+        }
         break;
+      }
       case HeadLines::Event::kFieldLine: {
         HeaderField field;
         if (!parse_field_line(*scan_, data, len, line, field)) {
@@ -72,37 +107,41 @@ ParseStatus RequestParser::parse(const char* data, size_t len, RequestHead& out)
 
 // request-line = method SP request-target SP HTTP-version, each separated by exactly one SP.
 // Starts a new head in `out`, since the start line is the first line of every message.
-bool RequestParser::parse_request_line(const char* data, size_t len, Line line, RequestHead& out) {
+size_t RequestParser::parse_request_line(const char* data, size_t len, size_t begin, size_t cr,
+                                         RequestHead& out, LineError& error) const {
   out.headers.clear();
-  // As in parse_field_line, data[line.end] is a CR and stops every scan within the line.
-  const size_t method_end = line.begin + scan_->span_token(data + line.begin, len - line.begin);
-  if (method_end == line.begin || data[method_end] != ' ') {
-    fail(400, "malformed method");
-    return false;
+  // When the line's end is known, data[cr] is a CR, which stops every scan within the line;
+  // otherwise a scan may reach len.
+  const size_t method_end = begin + scan_->span_token(data + begin, len - begin);
+  if (method_end == begin || method_end == len || data[method_end] != ' ') {
+    error = {400, "malformed method"};
+    return kEndUnknown;
   }
   const size_t target = method_end + 1;
   const size_t target_end = target + scan_->span_target(data + target, len - target);
-  if (target_end == target || data[target_end] != ' ') {
-    fail(400, "malformed target");
-    return false;
+  if (target_end == target || target_end == len || data[target_end] != ' ') {
+    error = {400, "malformed target"};
+    return kEndUnknown;
   }
   const size_t version = target_end + 1;
   const char* v = data + version;
-  if (line.end - version != 8 || std::memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' ||
-      v[6] != '.' || v[7] < '0' || v[7] > '9') {
-    fail(400, "malformed version");
-    return false;
+  const bool whole =
+      cr == kEndUnknown ? len - version >= 10 && v[8] == '\r' && v[9] == '\n' : cr - version == 8;
+  if (!whole || !is(std::string_view(v, 5), "HTTP/") || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+      v[7] < '0' || v[7] > '9') {
+    error = {400, "malformed version"};
+    return kEndUnknown;
   }
   if (v[5] != '1') {
-    fail(505, "unsupported HTTP version");
-    return false;
+    error = {505, "unsupported HTTP version"};
+    return kEndUnknown;
   }
 
-  out.method_name = slice(line.begin, method_end);
+  out.method_name = slice(begin, method_end);
   out.method = method_from_name(out.method_name.in(data));
   out.target = slice(target, target_end);
   out.version_minor = v[7] == '0' ? 0 : 1;
-  return true;
+  return version + 8;
 }
 
 // Decides framing and persistence once all fields are known (RFC 9112 §6.3, §9.3).
@@ -116,24 +155,33 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   for (const HeaderField& field : out.headers) {
     const std::string_view name = field.name.in(data);
     const std::string_view value = field.value.in(data);
-    if (equals_ignore_case(name, "content-length")) {
-      content_length.add(value);
-    } else if (equals_ignore_case(name, "transfer-encoding")) {
-      transfer_encoding.add(value);
-    } else if (equals_ignore_case(name, "host")) {
-      if (hosts++ == 0) out.host = field.value;
-    } else if (equals_ignore_case(name, "connection")) {
-      for_each_list_element(value, [&](std::string_view option) {
-        close = close || equals_ignore_case(option, "close");
-        keep_alive = keep_alive || equals_ignore_case(option, "keep-alive");
-        connection_upgrade = connection_upgrade || equals_ignore_case(option, "upgrade");
-      });
-    } else if (equals_ignore_case(name, "upgrade")) {
-      upgrade_field = true;
-    } else if (equals_ignore_case(name, "expect")) {
-      // HTTP/1.0 has no 100 Continue, so its Expect is ignored (RFC 9110 §10.1.1).
-      out.expect_continue = out.expect_continue ||
-                            (out.version_minor >= 1 && equals_ignore_case(value, "100-continue"));
+    switch (framing_field(name)) {
+      case FramingField::kOther:
+        break;
+      case FramingField::kContentLength:
+        content_length.add(value);
+        break;
+      case FramingField::kTransferEncoding:
+        transfer_encoding.add(value);
+        break;
+      case FramingField::kHost:
+        if (hosts++ == 0) out.host = field.value;
+        break;
+      case FramingField::kConnection:
+        for_each_list_element(value, [&](std::string_view option) {
+          close = close || equals_lower(option, "close");
+          keep_alive = keep_alive || equals_lower(option, "keep-alive");
+          connection_upgrade = connection_upgrade || equals_lower(option, "upgrade");
+        });
+        break;
+      case FramingField::kUpgrade:
+        upgrade_field = true;
+        break;
+      case FramingField::kExpect:
+        // HTTP/1.0 has no 100 Continue, so its Expect is ignored (RFC 9110 §10.1.1).
+        out.expect_continue =
+            out.expect_continue || (out.version_minor >= 1 && equals_lower(value, "100-continue"));
+        break;
     }
   }
 

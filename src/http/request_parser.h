@@ -4,8 +4,9 @@
 //
 // Feed it the buffer holding the message from its first byte, each time with whatever has arrived
 // so far; the buffer may move between calls as long as the bytes already given stay the same.
-// Feeding a head in any split gives the same result as feeding it whole, and no byte is searched
-// twice. The parser decides the body's framing and refuses anything that two HTTP implementations
+// Feeding a head in any split gives the same result as feeding it whole. Lines that arrive whole
+// are found and parsed in one pass (the fast paths); others are searched for their LF once, then
+// parsed, so no byte is looked at more than a few times however the head is split. The parser decides the body's framing and refuses anything that two HTTP implementations
 // could frame differently.
 #include <cstddef>
 #include <cstdint>
@@ -39,8 +40,17 @@ class RequestParser {
 
  private:
   ParseStatus fail(uint16_t status, std::string_view reason);
-  // Returns false, with the error recorded, if the line is malformed.
-  bool parse_request_line(const char* data, size_t len, Line line, RequestHead& out);
+  struct LineError {
+    uint16_t status = 0;
+    std::string_view reason;
+  };
+  static constexpr size_t kEndUnknown = ~size_t{0};
+  // Parses the request line that starts at data[begin] into `out`. `cr` is where the line's CR
+  // is, or kEndUnknown if the line has not been searched for its LF: it must then end with a CRLF
+  // right after the version. Returns the CR's index, or kEndUnknown with `error` set if the line
+  // is malformed (or, when its end was unknown, not whole).
+  size_t parse_request_line(const char* data, size_t len, size_t begin, size_t cr, RequestHead& out,
+                            LineError& error) const;
   ParseStatus finish(const char* data, RequestHead& out);
 
   const Scanner* scan_;

@@ -29,6 +29,7 @@ ParseStatus ResponseParser::parse(const char* data, size_t len, ResponseHead& ou
   if (state_ != ParseStatus::kIncomplete) return state_;
   Line line;
   for (;;) {
+    lines_.take_fields(data, len, out.headers);
     switch (lines_.next(data, len, line)) {
       case HeadLines::Event::kIncomplete:
         return ParseStatus::kIncomplete;
@@ -92,13 +93,19 @@ ParseStatus ResponseParser::finish(const char* data, ResponseHead& out, bool hea
   for (const HeaderField& field : out.headers) {
     const std::string_view name = field.name.in(data);
     const std::string_view value = field.value.in(data);
-    if (equals_ignore_case(name, "content-length")) {
-      content_length.add(value);
-    } else if (equals_ignore_case(name, "transfer-encoding")) {
-      transfer_encoding.add(value);
-    } else if (equals_ignore_case(name, "connection")) {
-      close = close || list_has_token(value, "close");
-      keep_alive = keep_alive || list_has_token(value, "keep-alive");
+    switch (framing_field(name)) {
+      case FramingField::kContentLength:
+        content_length.add(value);
+        break;
+      case FramingField::kTransferEncoding:
+        transfer_encoding.add(value);
+        break;
+      case FramingField::kConnection:
+        close = close || list_has_token(value, "close");
+        keep_alive = keep_alive || list_has_token(value, "keep-alive");
+        break;
+      default:
+        break;
     }
   }
   if (content_length.present() && transfer_encoding.present()) {

@@ -1,5 +1,9 @@
 #include "http/scan.h"
 
+#include <array>
+#include <bit>
+#include <cstring>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -172,14 +176,158 @@ FULCRUM_AVX2 size_t scan_avx2(const char* p, size_t n) {
   return i + scan_sse42<Class>(p + i, n - i);
 }
 
-constexpr Scanner kSse42Scanner{ScanIsa::kSse42, &scan_sse42<Lf>, &scan_sse42<Token>,
-                                &scan_sse42<FieldValue>, &scan_sse42<Target>};
-constexpr Scanner kAvx2Scanner{ScanIsa::kAvx2, &scan_avx2<Lf>, &scan_avx2<Token>,
-                               &scan_avx2<FieldValue>, &scan_avx2<Target>};
 #endif
 
-constexpr Scanner kScalarScanner{ScanIsa::kScalar, &Lf::scalar, &Token::scalar, &FieldValue::scalar,
-                                 &Target::scalar};
+bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+// Appends the field of the line that starts at `line`, whose colon and CR are known: a line in
+// the common form, whose value is what lies between them without the whitespace around it.
+inline void add_field(const char* data, size_t line, size_t colon, size_t cr,
+                      std::vector<HeaderField>& fields) {
+  // Mostly one space before the value and no whitespace after it, so the loops rarely run.
+  size_t value = colon + 1 + (data[colon + 1] == ' ');
+  while (is_ows(data[value])) [[unlikely]]++ value;  // stops at the CR at the latest
+  size_t end = cr;
+  while (end > value && is_ows(data[end - 1])) [[unlikely]]-- end;
+  fields.push_back({{static_cast<uint32_t>(line), static_cast<uint32_t>(colon - line)},
+                    {static_cast<uint32_t>(value), static_cast<uint32_t>(end - value)}});
+}
+
+// Whether data[cr, cr + 2) is a CRLF inside data[0, end), with one compare of two bytes.
+inline bool is_crlf(const char* data, size_t cr, size_t end) {
+  static constexpr uint16_t kCrlf = std::bit_cast<uint16_t>(std::array<char, 2>{'\r', '\n'});
+  uint16_t pair;
+  if (end - cr < 2) return false;
+  std::memcpy(&pair, data + cr, 2);
+  return pair == kCrlf;
+}
+
+// In every form, a line is its name up to the first byte that is not a tchar, which must be a
+// colon, and its value up to the first byte after the colon that is not a field-value byte (the
+// whitespace around the value is made of field-value bytes), which must be the CR of a CRLF.
+size_t field_lines_scalar(const char* data, size_t begin, size_t end, size_t max,
+                          std::vector<HeaderField>& fields) {
+  size_t line = begin;
+  for (size_t taken = 0; taken < max; ++taken) {
+    const size_t colon = line + Token::scalar(data + line, end - line);
+    if (colon == end || colon == line || data[colon] != ':') break;
+    const size_t cr = colon + 1 + FieldValue::scalar(data + colon + 1, end - colon - 1);
+    if (!is_crlf(data, cr, end)) break;
+    add_field(data, line, colon, cr, fields);
+    line = cr + 2;
+  }
+  return line;
+}
+
+#if defined(__x86_64__)
+// The bytes of a 64-byte block that end a name (any byte but a tchar) and that end a value (a
+// control byte other than HTAB, or DEL; the CR of a well-formed line): bit i for byte i.
+struct BlockStops {
+  uint64_t name;
+  uint64_t value;
+};
+
+FULCRUM_SSE42 BlockStops classify_sse42(const char* p) {
+  BlockStops stops{0, 0};
+  for (int i = 0; i < 4; ++i) {
+    stops.name |= uint64_t{Token::stops16(p + 16 * i)} << (16 * i);
+    stops.value |= uint64_t{FieldValue::stops16(p + 16 * i)} << (16 * i);
+  }
+  return stops;
+}
+
+FULCRUM_AVX2 BlockStops classify_avx2(const char* p) {
+  return {Token::stops32(p) | uint64_t{Token::stops32(p + 32)} << 32,
+          FieldValue::stops32(p) | uint64_t{FieldValue::stops32(p + 32)} << 32};
+}
+
+// Scanner::field_lines a block at a time: each 64 bytes are classified once, and the lines in
+// them are found from the stops, so that a line costs a few bit operations. A block is the 64
+// bytes from where the search stands; near `end`, the 64 bytes that end at `end`, shifted so that
+// the bytes past `end` stop nothing. Data shorter than a block goes to the scalar form. This
+// template has no target attribute, so that it is inlined into each instruction set's form below
+// together with that set's classify.
+template <BlockStops (*kClassify)(const char*)>
+class BlockLines {
+ public:
+  [[gnu::always_inline]] static size_t take(const char* data, size_t begin, size_t end, size_t max,
+                                            std::vector<HeaderField>& fields) {
+    if (end < 64) return field_lines_scalar(data, begin, end, max, fields);
+    BlockLines blocks(data, end);
+    blocks.load(begin);
+    size_t line = begin;
+    for (size_t taken = 0; taken < max; ++taken) {
+      const size_t colon = blocks.find<&BlockStops::name>(line);
+      if (colon == end || colon == line || data[colon] != ':') break;
+      const size_t cr = blocks.find<&BlockStops::value>(colon + 1);
+      if (!is_crlf(data, cr, end)) break;
+      add_field(data, line, colon, cr, fields);
+      line = cr + 2;
+    }
+    return line;
+  }
+
+ private:
+  BlockLines(const char* data, size_t end) : data_(data), end_(end) {}
+
+  // Classifies the block that starts at `at` (< end_).
+  [[gnu::always_inline]] void load(size_t at) {
+    block_ = at;
+    if (end_ - at >= 64) {
+      stops_ = kClassify(data_ + at);
+      return;
+    }
+    stops_ = kClassify(data_ + end_ - 64);
+    const unsigned shift = static_cast<unsigned>(64 - (end_ - at));
+    stops_.name >>= shift;
+    stops_.value >>= shift;
+  }
+
+  // The first byte at or after `pos` whose bit is set in kMask, or end_ if there is none. Most
+  // often it is in the block at hand.
+  template <uint64_t BlockStops::*kMask>
+  [[gnu::always_inline]] size_t find(size_t pos) {
+    const size_t offset = pos - block_;
+    if (offset < 64) [[likely]] {
+      const uint64_t bits = stops_.*kMask & (~uint64_t{0} << offset);
+      if (bits != 0) return block_ + static_cast<size_t>(__builtin_ctzll(bits));
+    } else {
+      if (pos >= end_) return end_;
+      load(pos);
+      if (stops_.*kMask != 0) return block_ + static_cast<size_t>(__builtin_ctzll(stops_.*kMask));
+    }
+    for (;;) {
+      if (end_ - block_ <= 64) return end_;
+      load(block_ + 64);
+      if (stops_.*kMask != 0) return block_ + static_cast<size_t>(__builtin_ctzll(stops_.*kMask));
+    }
+  }
+
+  const char* data_;
+  size_t end_;
+  size_t block_ = 0;
+  BlockStops stops_{0, 0};
+};
+
+FULCRUM_SSE42 [[gnu::flatten]] size_t field_lines_sse42(const char* data, size_t begin, size_t end,
+                                                        size_t max,
+                                                        std::vector<HeaderField>& fields) {
+  return BlockLines<&classify_sse42>::take(data, begin, end, max, fields);
+}
+FULCRUM_AVX2 [[gnu::flatten]] size_t field_lines_avx2(const char* data, size_t begin, size_t end,
+                                                      size_t max,
+                                                      std::vector<HeaderField>& fields) {
+  return BlockLines<&classify_avx2>::take(data, begin, end, max, fields);
+}
+
+constexpr Scanner kSse42Scanner{ScanIsa::kSse42,         &scan_sse42<Lf>,     &scan_sse42<Token>,
+                                &scan_sse42<FieldValue>, &scan_sse42<Target>, &field_lines_sse42};
+constexpr Scanner kAvx2Scanner{ScanIsa::kAvx2,         &scan_avx2<Lf>,     &scan_avx2<Token>,
+                               &scan_avx2<FieldValue>, &scan_avx2<Target>, &field_lines_avx2};
+#endif
+
+constexpr Scanner kScalarScanner{ScanIsa::kScalar,    &Lf::scalar,     &Token::scalar,
+                                 &FieldValue::scalar, &Target::scalar, &field_lines_scalar};
 
 }  // namespace
 

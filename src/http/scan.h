@@ -9,6 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
+
+#include "http/message.h"
 
 namespace fulcrum::http {
 
@@ -57,6 +60,16 @@ struct Scanner {
   size_t (*span_token)(const char* p, size_t n);        // first byte that is not a tchar
   size_t (*span_field_value)(const char* p, size_t n);  // first byte not allowed in a field value
   size_t (*span_target)(const char* p, size_t n);       // first byte that is not VCHAR
+  // The head parsers' fast path, for the lines that make up most of a head: takes the field lines
+  // in their common form (RFC 9112 §5: a token name, ':', optional whitespace, a value of
+  // field-value bytes, CRLF) that follow each other from data[begin] on, while each one is whole
+  // before data[end] and fewer than `max` are taken, and appends their fields to `fields` (offsets
+  // into data; a value without the whitespace around it). Returns where the first line not taken
+  // begins: the empty line that ends a head, a line of another form (an error, or obs-fold),
+  // which the parsers take their exact path for, or a line not yet whole. Reads nothing outside
+  // data[0, end). The SIMD forms classify each byte once, 64 at a time.
+  size_t (*field_lines)(const char* data, size_t begin, size_t end, size_t max,
+                        std::vector<HeaderField>& fields);
 };
 
 // The fastest scanner this CPU supports, chosen on first use.

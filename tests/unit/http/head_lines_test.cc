@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fulcrum::http {
 namespace {
@@ -76,6 +77,59 @@ TEST(HeadLines, ErrorsStick) {
   lines.reset();
   EXPECT_EQ(lines.error_status(), 0);
   EXPECT_EQ(lines.next(kBad.data(), 5, line), Event::kIncomplete);
+}
+
+TEST(HeadLines, TakeFieldsStopsBeforeAnyOtherLine) {
+  constexpr std::string_view kHead = "GET / HTTP/1.1\r\nA: 1\r\nB:2 \r\n c\r\nD: 4\r\n\r\n";
+  HeadLines lines(Limits{}, /*request=*/true, scanner());
+  std::vector<HeaderField> fields;
+  Line line;
+  EXPECT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 0u);  // before the start line
+  ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kStartLine);
+  ASSERT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 2u);
+  EXPECT_EQ(fields[1].name.in(kHead.data()), "B");
+  EXPECT_EQ(fields[1].value.in(kHead.data()), "2");
+  // The obs-fold line is next()'s to report, as is the end of the head.
+  ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kFieldLine);
+  EXPECT_EQ(text(kHead, line), " c");
+  EXPECT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 1u);
+  EXPECT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 0u);
+  ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kEnd);
+  EXPECT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 0u);
+}
+
+TEST(HeadLines, TakeFieldsLeavesPartialLinesAndBrokenLimitsToNext) {
+  constexpr std::string_view kHead = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+  std::vector<HeaderField> fields;
+  Line line;
+  {
+    HeadLines lines(Limits{}, /*request=*/true, scanner());
+    ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kStartLine);
+    EXPECT_EQ(lines.take_fields(kHead.data(), 21, fields), 0u);  // "A: 1\r" without its LF
+    EXPECT_EQ(lines.next(kHead.data(), 21, line), Event::kIncomplete);
+    // The line is partly searched now, so it is next()'s to finish.
+    EXPECT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 0u);
+    ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kFieldLine);
+    EXPECT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 2u);
+  }
+  {
+    HeadLines lines({.max_headers = 2}, /*request=*/true, scanner());
+    fields.clear();
+    ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kStartLine);
+    EXPECT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 2u);
+    EXPECT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kError);
+    EXPECT_EQ(lines.error_status(), 431);
+  }
+  {
+    // The LF of "B: 2" is at offset 27: a limit of 27 bytes refuses it, since the head would be
+    // longer.
+    HeadLines lines({.max_header_bytes = 27}, /*request=*/true, scanner());
+    fields.clear();
+    ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kStartLine);
+    EXPECT_EQ(lines.take_fields(kHead.data(), kHead.size(), fields), 1u);
+    EXPECT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kError);
+    EXPECT_EQ(lines.error_status(), 431);
+  }
 }
 
 TEST(HeadLines, ParseFieldLine) {

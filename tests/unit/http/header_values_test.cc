@@ -32,6 +32,22 @@ TEST(HeaderValues, ListHasToken) {
   EXPECT_FALSE(list_has_token("x-close", "close"));
 }
 
+TEST(HeaderValues, FramingField) {
+  EXPECT_EQ(framing_field("Host"), FramingField::kHost);
+  EXPECT_EQ(framing_field("EXPECT"), FramingField::kExpect);
+  EXPECT_EQ(framing_field("upgrade"), FramingField::kUpgrade);
+  EXPECT_EQ(framing_field("Connection"), FramingField::kConnection);
+  EXPECT_EQ(framing_field("content-Length"), FramingField::kContentLength);
+  EXPECT_EQ(framing_field("Transfer-Encoding"), FramingField::kTransferEncoding);
+  // Same length, same first letter, or both, but another name.
+  for (std::string_view other :
+       {"Hosts", "Hist", "Accept", "Cookie", "Referer", "Keep-Alive", "Cache-Control",
+        "Content-Type", "Content-Lengtx", "Connectiox", "Transfer-Encodinh", "Content_Length", "x",
+        "", "Upgrade-Insecure-Requests"}) {
+    EXPECT_EQ(framing_field(other), FramingField::kOther) << other;
+  }
+}
+
 ContentLength content_length(std::initializer_list<std::string_view> fields) {
   ContentLength cl;
   for (std::string_view f : fields) cl.add(f);

@@ -28,6 +28,25 @@ TEST(Message, EqualsIgnoreCase) {
   EXPECT_FALSE(equals_ignore_case("\xc4", "\xe4"));
 }
 
+// equals_lower agrees with equals_ignore_case on every byte that a token or field value may hold,
+// compared with the bytes of its lower-case literals, at every position of short and long strings.
+TEST(Message, EqualsLowerAgreesOnTokensAndFieldValues) {
+  for (std::string_view lower : {"x", "host", "expect", "keep-alive", "content-length",
+                                 "100-continue", "transfer-encoding"}) {
+    EXPECT_TRUE(equals_lower(std::string(lower), lower));
+    for (size_t pos = 0; pos < lower.size(); ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        if (c != '\t' && (c < 0x20 || c == 0x7F)) continue;  // not in a field value
+        std::string s(lower);
+        s[pos] = static_cast<char>(c);
+        ASSERT_EQ(equals_lower(s, lower), equals_ignore_case(s, lower)) << s;
+      }
+    }
+  }
+  EXPECT_FALSE(equals_lower("hos", "host"));
+  EXPECT_FALSE(equals_lower("CONTENT-LENGTHS", "content-length"));
+}
+
 TEST(Message, FindHeader) {
   const char* base = "Host: a\r\nX-Y: 1\r\nx-y: 2\r\n";
   const std::vector<HeaderField> headers = {

@@ -583,6 +583,9 @@ const Rejection kRejections[] = {
     {"TwoHostsHttp10", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host"},
     // Versions.
     {"Http20", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "unsupported HTTP version"},
+    // A malformed version is reported before an unsupported one, with or without the fast path.
+    {"Http20ExtraByte", "GET / HTTP/2.0x\r\nHost: a\r\n\r\n", 400, "malformed version"},
+    {"Http20TrailingSpace", "GET / HTTP/2.0 \r\nHost: a\r\n\r\n", 400, "malformed version"},
     {"Http30", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505, "unsupported HTTP version"},
     {"Http09Version", "GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505, "unsupported HTTP version"},
     {"Http2Preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "unsupported HTTP version"},
