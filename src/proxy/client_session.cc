@@ -240,6 +240,10 @@ base::Task<bool> ClientSession::forward() {
 
   // Tells the balancer when a try ends, however it ends.
   struct InFlight {
+    // A constructor, not aggregate initialisation: clang 14 (the fuzz preset) cannot emplace
+    // an aggregate from parentheses.
+    InFlight(upstream::Balancer& b, size_t i, io::Loop& l, io::TimePoint t)
+        : balancer(b), backend(i), loop(l), start(t) {}
     upstream::Balancer& balancer;
     size_t backend;
     io::Loop& loop;
