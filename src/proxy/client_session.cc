@@ -81,6 +81,7 @@ ClientSession::~ClientSession() {
 }
 
 void ClientSession::abort() {
+  aborted_ = true;
   ::shutdown(fd_, SHUT_RDWR);
   if (backend_fd_ >= 0) ::shutdown(backend_fd_, SHUT_RDWR);
 }
@@ -153,9 +154,11 @@ base::Task<int> ClientSession::open_backend(bool* reused) {
   const net::Address& addr = ctx_.backends[backend_].address;
   fd = net::connecting_socket(addr);
   if (fd < 0) co_return fd;
+  backend_fd_ = fd;  // for abort(), which must reach a connect in progress too
   int r = co_await ctx_.loop.connect(fd, addr.sa(), addr.len, ctx_.loop.now() + c.timeouts.connect);
   if (r < 0) {
     ctx_.loop.close(fd);
+    backend_fd_ = -1;
     co_return r;
   }
   co_return fd;
@@ -273,7 +276,7 @@ base::Task<bool> ClientSession::forward() {
     if (status == kCloseQuietly) co_return false;
     // Never a second try once the backend may have acted on a request that is not safe to
     // repeat, or once body bytes left that were not kept.
-    bool retry = retries_left > 0 && body_kept && (!reached || idempotent);
+    bool retry = !aborted_ && retries_left > 0 && body_kept && (!reached || idempotent);
     LOG_DEBUG("backend %s failed (%d)%s", ctx_.backends[backend_].name.c_str(), status,
               retry ? "; trying another" : "");
     if (!retry) {

@@ -1,7 +1,9 @@
 #pragma once
 // A worker: one loop, one listening socket, and the client sessions it accepts. It drains on
 // request: it stops accepting, lets requests in flight finish (each answered with
-// "Connection: close"), and when the drain timeout ends it aborts what is left.
+// "Connection: close"), and when the drain timeout ends it aborts what is left. Stopping is the
+// end of a drain without the wait. Either way loop.run() returns once every session has ended,
+// so that nothing is left suspended when the worker and its loop go.
 #include "base/task.h"
 #include "config/config.h"
 #include "io/loop.h"
@@ -22,10 +24,15 @@ class Worker {
   // Accepts and serves until drained; loop.run() then returns.
   void start();
   void drain();
+  // Stops at once (SIGQUIT, or a second signal while draining): no more accepts, and every
+  // connection aborted now, its request in flight or not.
+  void stop();
 
  private:
   base::Task<void> accept_loop();
+  void stop_accepting();
   static void on_drain_timeout(io::Timer* timer);
+  void abort_sessions();
   void finish_if_drained();
 
   io::Loop& loop_;
