@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc)
 
-.PHONY: all build deps run test bench fuzz clean
+.PHONY: all build deps run test test-release test-asan test-tsan bench fuzz clean
 FUZZ_SECONDS ?= 60
 
 all: build
@@ -20,8 +20,16 @@ build: deps $(BUILD)/build.ninja
 run: build
 	scripts/demo.sh $(BUILD)
 
+# Every test in the release build, then again under ASan+UBSan and TSan (scripts/test.sh says
+# which tests each sanitizer runs); the sanitizer builds compile while the release tests run.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	BUILD=$(BUILD) JOBS=$(JOBS) scripts/test.sh all
+
+test-release: build
+	BUILD=$(BUILD) JOBS=$(JOBS) scripts/test.sh release
+
+test-asan test-tsan: deps
+	JOBS=$(JOBS) scripts/test.sh $(@:test-%=%)
 
 # The parser benchmark, then fulcrum, HAProxy and nginx side by side (bench/compare.sh; ROUNDS,
 # DURATION, CONFIGS... in its header). FULCRUM_BENCH=ON: the benchmark libraries must be there.
@@ -40,4 +48,4 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/fuzz.sh build-fuzz
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan

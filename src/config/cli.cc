@@ -236,7 +236,11 @@ int parse_command_line(int argc, char** argv, Config* config) {
   } else {
     return fail("--health-status: '" + health_status + "' is not a status or range (e.g. 200-399)");
   }
-  if (h.timeout > h.interval) return fail("--health-timeout: longer than --health-interval");
+  if (app.get_option("--health-timeout")->count() == 0) {
+    h.timeout = std::min(h.timeout, h.interval);  // the default yields to a shorter interval
+  } else if (h.timeout > h.interval) {
+    return fail("--health-timeout: longer than --health-interval");
+  }
   if (auto key = parse_hash_key(hash_key)) {
     pool.hash_key = *key;
   } else {

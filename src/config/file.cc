@@ -1,9 +1,12 @@
 #include "config/file.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "config/diagnostics.h"
@@ -234,6 +237,52 @@ bool complete(Config* cfg, Diagnostics* diagnostics) {
   return true;
 }
 
+// Where the root of text's second YAML document is, if it has one. Throws YAML::ParserException
+// on a syntax error in the first two documents.
+//
+// Not YAML::LoadAll: yaml-cpp 0.7 never ends on a flow collection followed by a comma ("{a},"),
+// because the comma begins a document that consumes nothing, and LoadAll adds such empty
+// documents until memory runs out. Here the parser is asked for two documents at most.
+std::optional<Position> second_document(const std::string& text) {
+  // Keeps the position of the first node of the second document; builds nothing.
+  class SecondRoot : public YAML::EventHandler {
+   public:
+    std::optional<Position> at;
+
+    void OnDocumentStart(const YAML::Mark&) override { ++documents_; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+    void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+    void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  const std::string&) override {
+      node(m);
+    }
+    void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+      node(m);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+      node(m);
+    }
+    void OnMapEnd() override {}
+
+   private:
+    void node(const YAML::Mark& m) {
+      if (documents_ != 2 || at) return;
+      at = m.is_null() ? Position{} : Position{m.line + 1, m.column + 1};
+    }
+    int documents_ = 0;
+  };
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  SecondRoot handler;
+  for (int i = 0; i < 2 && parser.HandleNextDocument(handler); ++i) {
+  }
+  return handler.at;
+}
+
 }  // namespace
 
 bool load_config_text(std::string_view text, const std::string& name, Config* out,
@@ -243,15 +292,17 @@ bool load_config_text(std::string_view text, const std::string& name, Config* ou
   Config cfg;
   cfg.config_file = name;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.empty() || docs[0].IsNull()) {
+    const std::string yaml(text);
+    const std::optional<Position> second = second_document(yaml);
+    const YAML::Node root = YAML::Load(yaml);
+    if (root.IsNull()) {
       diagnostics.add({1, 1}, "", "the file is empty; expected a map of settings");
     } else {
-      if (docs.size() > 1) {
-        diagnostics.add(position_of(docs[1]), "",
+      if (second) {
+        diagnostics.add(*second, "",
                         "a second YAML document; the configuration is a single document");
       }
-      read_document(reader, docs[0], &cfg);
+      read_document(reader, root, &cfg);
     }
   } catch (const YAML::Exception& e) {
     // ParserException for syntax errors; the others would be a bug here, but they carry a mark.

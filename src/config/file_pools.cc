@@ -249,6 +249,9 @@ PoolConfig PoolReader::finish(Position pool, const std::string& prefix) {
     reader_.error(*health_timeout_field_,
                   duration_text(pool_.health.timeout) + " is longer than the interval (" +
                       duration_text(pool_.health.interval) + "); a probe must end before the next");
+  } else if (!health_timeout_field_) {
+    // The default timeout yields to a shorter interval.
+    pool_.health.timeout = std::min(pool_.health.timeout, pool_.health.interval);
   }
   return std::move(pool_);
 }

@@ -100,6 +100,7 @@ ClientSession::~ClientSession() {
 }
 
 void ClientSession::abort() {
+  aborted_ = true;
   ::shutdown(fd_, SHUT_RDWR);
   if (backend_fd_ >= 0) ::shutdown(backend_fd_, SHUT_RDWR);
 }
@@ -197,10 +198,12 @@ base::Task<int> ClientSession::open_backend(bool* reused) {
   if (fd >= 0) co_return fd;
   fd = net::connecting_socket(b.address);
   if (fd < 0) co_return fd;
+  backend_fd_ = fd;  // for abort(), which must reach a connect in progress too
   int r = co_await ctx_.loop.connect(fd, b.address.sa(), b.address.len,
                                      ctx_.loop.now() + b.timeouts.connect);
   if (r < 0) {
     ctx_.loop.close(fd);
+    backend_fd_ = -1;
     co_return r;
   }
   co_return fd;
@@ -297,6 +300,8 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
 
   // Tells the balancer and the counters when a try starts and ends, however it ends.
   struct InFlight {
+    // A constructor, not aggregate initialisation: clang 14 (the fuzz preset) cannot emplace
+    // an aggregate from parentheses.
     InFlight(upstream::Balancer& b, size_t i, upstream::BackendCounters& c, io::Loop& l)
         : balancer(b), backend(i), counters(c), loop(l), start(l.now()) {
       balancer.on_start(backend);
@@ -347,7 +352,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     if (status == kCloseQuietly) co_return false;
     // Never a second try once the backend may have acted on a request that is not safe to
     // repeat, or once body bytes left that were not kept.
-    bool retry = retries_left > 0 && body_kept && (!reached || idempotent);
+    bool retry = !aborted_ && retries_left > 0 && body_kept && (!reached || idempotent);
     LOG_DEBUG("backend %s failed (%d)%s", backend().name.c_str(), status,
               retry ? "; trying another" : "");
     if (!retry) {

@@ -85,6 +85,7 @@ class ClientSession {
   const http::HeaderEdits* response_edits_ = nullptr;  // of the request in flight
   uint32_t requests_ = 0;
   bool answered_error_ = false;  // the connection ends with an error response: linger
+  bool aborted_ = false;         // abort() was called: no further try at another backend
   ClientSession* prev_ = nullptr;
   ClientSession* next_ = nullptr;
   char client_ip_[INET6_ADDRSTRLEN] = {};

@@ -73,6 +73,19 @@ void Worker::drain() {
   if (ctx_.draining) return;
   LOG_INFO("draining: %zu connections open, waiting up to %lldms", ctx_.session_count,
            static_cast<long long>(ctx_.config().timeouts.drain.count()));
+  stop_accepting();
+  loop_.timers().arm(drain_timer_, loop_.now() + ctx_.config().timeouts.drain);
+}
+
+void Worker::stop() {
+  LOG_INFO("stopping: closing %zu connections", ctx_.session_count);
+  if (!ctx_.draining) stop_accepting();
+  loop_.timers().disarm(drain_timer_);
+  abort_sessions();
+  finish_if_drained();
+}
+
+void Worker::stop_accepting() {
   ctx_.draining = true;
   accepting_ = false;
   // The sockets are closed by the accept loops once their accepts are over. Not shut down: in
@@ -80,13 +93,17 @@ void Worker::drain() {
   for (Listener& l : listeners_) {
     if (l.pending_accept) loop_.cancel(*l.pending_accept);
   }
-  loop_.timers().arm(drain_timer_, loop_.now() + ctx_.config().timeouts.drain);
 }
 
 void Worker::on_drain_timeout(io::Timer* timer) {
   auto* self = static_cast<Worker*>(timer->owner);
   LOG_INFO("drain timeout: closing %zu connections", self->ctx_.session_count);
-  for (auto* s = self->ctx_.sessions; s; s = s->next()) s->abort();
+  self->abort_sessions();
+}
+
+// Each session wakes with its sockets shut down and ends; the last one stops the loop.
+void Worker::abort_sessions() {
+  for (auto* s = ctx_.sessions; s; s = s->next()) s->abort();
 }
 
 void Worker::finish_if_drained() {

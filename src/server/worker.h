@@ -2,7 +2,9 @@
 // A worker: one loop, its listening sockets, and the client sessions it accepts. A reload puts
 // a new configuration in force for the requests that start after it. It drains on request: it
 // stops accepting, lets requests in flight finish (each answered with "Connection: close"), and
-// when the drain timeout ends it aborts what is left.
+// when the drain timeout ends it aborts what is left. Stopping is the end of a drain without the
+// wait. Either way loop.run() returns once every session has ended, so that nothing is left
+// suspended when the worker and its loop go.
 #include <memory>
 #include <vector>
 
@@ -31,6 +33,9 @@ class Worker {
   // The instance's counters (shared by every worker) and its backends' states, to the log.
   void log_stats() const;
   void drain();
+  // Stops at once (SIGQUIT, or a second signal while draining): no more accepts, and every
+  // connection aborted now, its request in flight or not.
+  void stop();
 
  private:
   struct Listener {
@@ -38,7 +43,9 @@ class Worker {
     io::Op* pending_accept = nullptr;  // set while its accept loop waits in accept
   };
   base::Task<void> accept_loop(Listener& listener);
+  void stop_accepting();
   static void on_drain_timeout(io::Timer* timer);
+  void abort_sessions();
   void finish_if_drained();
 
   io::Loop& loop_;

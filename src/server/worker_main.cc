@@ -27,7 +27,7 @@ struct Controlled {
 
   void drain_or_stop(bool stop) {
     if (stop || draining) {
-      loop.stop();
+      worker.stop();
       return;
     }
     draining = true;

@@ -34,11 +34,13 @@ for target in "${targets[@]}"; do
     echo "fuzz.sh: $binary is missing: cmake --preset fuzz && cmake --build --preset fuzz" >&2
     exit 2
   fi
+  dict="$here/http.dict"
+  if [ -f "$here/$target.dict" ]; then dict="$here/$target.dict"; fi
   fork=()
   if [ "$jobs" -gt 1 ]; then fork=(-fork="$jobs" -ignore_crashes=0); fi
   echo "== $target: ${seconds}s"
   if ! "$binary" -max_total_time="$seconds" -print_final_stats=1 -create_missing_dirs=1 \
-      -dict="$here/http.dict" -artifact_prefix="$build/fuzz-artifacts/$target-" \
+      -dict="$dict" -artifact_prefix="$build/fuzz-artifacts/$target-" \
       "${fork[@]}" "${extra[@]}" "$build/fuzz-corpus/$target" "$here/corpus/$target"; then
     failed+=("$target")
   fi

@@ -5,7 +5,7 @@
   Connection            a client connection with an HTTP/1.1 reader (client.py)
   StatsProbe            a backend's /stats read directly, to see what reached it
   TestCase              starts servers for one test, stops them after it, prints their output
-                        when it fails
+                        when it fails, and fails it when a sanitizer reported an error in one
 
 Importing this exits with 77 (skipped) when FULCRUM_IO=uring cannot run here (environment.py).
 Nothing here sleeps for a fixed time to let something happen: it polls with a deadline.
@@ -29,7 +29,7 @@ from client import (  # noqa: F401
     chunked_body,
     http_request,
 )
-from processes import Backend, FileOnlyProxy, Proxy, ServerProcess, free_port, is_listening, run_fulcrum  # noqa: F401
+from processes import Backend, FileOnlyProxy, Proxy, ServerProcess, free_port, is_listening, run_fulcrum, sanitizer_report  # noqa: F401
 from scripted_backend import ScriptedBackend, ScriptedConnection, respond  # noqa: F401
 
 
@@ -187,8 +187,15 @@ class TestCase(unittest.TestCase):
 
     def _track(self, server):
         self._servers.append(server)
+        # Cleanups run last in, first out: the output is checked once the server has exited.
+        self.addCleanup(self._check_sanitizers, server)
         self.addCleanup(server.stop)
         return server
+
+    def _check_sanitizers(self, server):
+        report = sanitizer_report(server.output())
+        if report:
+            self.fail("%s: sanitizer report:\n%s" % (server.describe(), report))
 
     def start_backend(self, id=None, status=None, port=None, extra_args=()):
         return self._track(Backend(id=id, status=status, port=port, extra_args=extra_args))

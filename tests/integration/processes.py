@@ -3,6 +3,7 @@ stopped by its own pid only, its output kept in a temporary file for diagnostics
 
 import fcntl
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -59,6 +60,19 @@ def is_listening(pid, port):
     in a backend's /stats nor get answered by some other process that took the port.
     """
     return bool(_listening_socket_inodes(port) & _socket_inodes_of(pid))
+
+
+# The first line of every report of AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and
+# ThreadSanitizer. A sanitizer build may keep running after one (UBSan does by default), so the
+# output is checked whatever the exit status.
+_SANITIZER_REPORT = re.compile(
+    r"^.*(ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error: ).*$", re.M)
+
+
+def sanitizer_report(output):
+    """The sanitizer report in a process's output from its first line on, or None."""
+    match = _SANITIZER_REPORT.search(output)
+    return output[match.start() :] if match else None
 
 
 def read_log(log):
@@ -259,5 +273,10 @@ class FileOnlyProxy(ServerProcess):
 
 
 def run_fulcrum(args, timeout=30.0):
-    """Runs fulcrum with exactly these arguments to completion (for command-line tests)."""
-    return subprocess.run([FULCRUM_BIN] + list(args), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    """Runs fulcrum with exactly these arguments to completion (for command-line tests). Raises
+    AssertionError if a sanitizer reported an error."""
+    result = subprocess.run([FULCRUM_BIN] + list(args), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    report = sanitizer_report(result.stderr.decode("utf-8", "replace"))
+    if report:
+        raise AssertionError("fulcrum %s: sanitizer report:\n%s" % (" ".join(args), report))
+    return result

@@ -121,6 +121,14 @@ class BadArgumentTest(harness.TestCase):
     def test_missing_value(self):
         self.assertUsageError(self.backend() + ["--backend-timeout"], "--backend-timeout")
 
+    def test_health_timeout_longer_than_the_interval(self):
+        self.assertUsageError(self.backend() + ["--health-interval", "1s", "--health-timeout", "3s"], "--health-timeout")
+
+    # The default probe timeout (2 s) yields to a shorter interval instead of being an error.
+    def test_short_health_interval_alone_is_accepted(self):
+        result = run_fulcrum(self.backend() + ["--check", "--health-interval", "500ms"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+
 
 class StartupTest(harness.TestCase):
     def test_port_in_use(self):

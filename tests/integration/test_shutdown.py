@@ -38,6 +38,28 @@ def refuses_connections(port):
         return True
 
 
+def unaccepting_listener(test):
+    """The port of a listening socket that never accepts and whose queue is full: the kernel
+    drops the SYNs of further connections, which stay in SYN-SENT until they time out."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    test.addCleanup(listener.close)
+    listener.bind((harness.HOST, 0))
+    listener.listen(0)
+    filler = socket.create_connection(listener.getsockname(), timeout=harness.IO_TIMEOUT)
+    test.addCleanup(filler.close)
+    return listener.getsockname()[1]
+
+
+def connecting_to(port):
+    """Whether a socket on this machine is in SYN-SENT towards port (the 02 of /proc/net/tcp)."""
+    with open("/proc/net/tcp") as f:
+        for line in f.read().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "02" and int(fields[2].rsplit(":", 1)[1], 16) == port:
+                return True
+    return False
+
+
 class ShutdownTest(harness.TestCase):
     def test_idle_proxy_exits_0_quickly(self):
         proxy = self.start_proxy([self.start_backend()])
@@ -145,6 +167,36 @@ class ShutdownTest(harness.TestCase):
         self.assertIsNotNone(status, "still running 15 s after SIGTERM with --drain-timeout 1s")
         self.assertLess(time.monotonic() - started, 10)
         self.assertGreaterEqual(status, 0, "killed by a signal")
+        self.assertClosedWithin(conn, 5)
+
+    # SIGQUIT is the immediate stop (as HAProxy's hard stop): connections are closed whatever they
+    # wait for, and the process still exits 0, having torn every session down.
+    def test_sigquit_closes_a_request_in_flight_at_once(self):
+        released = threading.Event()
+        self.addCleanup(released.set)
+        backend = self.start_scripted_backend(slow_backend_handler(60, released))
+        proxy = self.start_proxy([backend], ["--drain-timeout", "60s"])
+        conn = self.connect(proxy)
+        conn.send(build_request("GET", "/held", host="h"))
+        self.assertTrue(backend.wait_for_requests(1))
+        started = time.monotonic()
+        proxy.send_signal(signal.SIGQUIT)
+        self.assertEqual(proxy.wait(15), 0, proxy.output())
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertClosedWithin(conn, 5)
+        self.assertEqual(conn.pending(), b"")
+
+    # Nor is the request then tried on another backend.
+    def test_sigquit_closes_a_request_waiting_for_its_backend_connection(self):
+        ports = [unaccepting_listener(self), unaccepting_listener(self)]
+        proxy = self.start_proxy(ports, ["--connect-timeout", "60s", "--drain-timeout", "60s"])
+        conn = self.connect(proxy)
+        conn.send(build_request("GET", "/", host="h"))
+        self.assertTrue(harness.wait_until(lambda: any(connecting_to(p) for p in ports), timeout=10), "fulcrum never connected")
+        started = time.monotonic()
+        proxy.send_signal(signal.SIGQUIT)
+        self.assertEqual(proxy.wait(15), 0, proxy.output())
+        self.assertLess(time.monotonic() - started, 10)
         self.assertClosedWithin(conn, 5)
 
 

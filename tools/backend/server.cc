@@ -14,8 +14,12 @@ namespace {
 
 base::Task<void> serve_connection(io::Loop& loop, int fd, const ServerConfig& config,
                                   Stats& stats) {
-  Connection connection(loop, fd, config, stats);
-  co_await connection.serve();
+  ++stats.open;
+  {
+    Connection connection(loop, fd, config, stats);
+    co_await connection.serve();
+  }
+  --stats.open;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ namespace fulcrum::backend {
 struct Stats {
   uint64_t connections = 0;  // accepted
   uint64_t requests = 0;     // heads parsed, /stats included
+  uint64_t open = 0;         // connections being served now
 };
 
 struct ServerConfig {

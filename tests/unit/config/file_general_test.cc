@@ -51,6 +51,18 @@ TEST(ConfigFileSyntax, SecondDocumentIsAnError) {
                   "document"});
 }
 
+// Found by fuzzing: a comma after a top-level flow collection begins a document that consumes
+// nothing, and yaml-cpp 0.7's LoadAll adds such documents until memory runs out.
+TEST(ConfigFileSyntax, CommaAfterTopLevelFlowCollectionEnds) {
+  EXPECT_EQ(errors_of("{\"backends\": [\"127.0.0.1:9001\"]},\n"),
+            Lines{"fulcrum.yaml:1:33: a second YAML document; the configuration is a single "
+                  "document"});
+  const Lines two_lists = {
+      "fulcrum.yaml:1:1: expected a map of settings, got a list",
+      "fulcrum.yaml:1:4: a second YAML document; the configuration is a single document"};
+  EXPECT_EQ(errors_of("[a], [b]"), two_lists);
+}
+
 TEST(ConfigFileSyntax, NoBackendsAtAll) {
   EXPECT_EQ(errors_of("workers: 2\n"),
             Lines{"fulcrum.yaml:1:1: no backends: give `backends` (a single pool) or `pools`"});

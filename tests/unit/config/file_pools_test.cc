@@ -233,6 +233,22 @@ TEST(ConfigFilePools, HealthSettings) {
                    .health.enabled);
 }
 
+// Found by the config_loader fuzz target: with a short interval and no timeout, the default timeout
+// (2 s) was kept, longer than the interval, which the loader rejects when it is written.
+TEST(ConfigFilePools, DefaultHealthTimeoutYieldsToAShorterInterval) {
+  const HealthCheck h = load(api_pool("    backends: [\"127.0.0.1:9001\"]\n"
+                                      "    health: {interval: 500ms}\n"))
+                            .pools.at(0)
+                            .health;
+  EXPECT_EQ(h.interval, milliseconds(500));
+  EXPECT_EQ(h.timeout, milliseconds(500));
+  EXPECT_EQ(load(api_pool("    backends: [\"127.0.0.1:9001\"]\n"
+                          "    health: {interval: 10s}\n"))
+                .pools.at(0)
+                .health.timeout,
+            milliseconds(2'000));
+}
+
 TEST(ConfigFilePools, HealthErrors) {
   EXPECT_EQ(errors_of(api_pool("    backends: [\"127.0.0.1:9001\"]\n"
                                "    health:\n"

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Runs the test suites that `make test` (and so CI) runs, through ctest:
+#   release  everything, in the release build (BUILD, built by `make build`)
+#   asan     ASan + UBSan (preset asan, build-asan/): the unit tests, the alloc test, the fuzz
+#            corpora, and the integration tests in sp (io_uring and epoll) and mt
+#   tsan     TSan (preset tsan, build-tsan/): the unit tests, and the integration tests that run
+#            fulcrum with worker threads (mt, and test_process_models)
+#   all      the three; the sanitizer builds compile at the lowest CPU priority while the suites
+#            before them run, which leave most of the CPU idle as they wait on sockets and timers
+# (DESIGN principle 12.) The presets set the sanitizers' options (CMakePresets.json); an
+# integration test also fails when a sanitizer reports in a server's output (tests/integration).
+#
+# usage: scripts/test.sh [release|asan|tsan|all]    (default all)
+#   BUILD  the release build directory (default build)
+#   JOBS   parallel compile jobs and tests (default nproc)
+# Runs every suite asked for, even after a failure; exits 1 if any failed, naming them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build="${BUILD:-build}"
+jobs="${JOBS:-$(nproc)}"
+what="${1:-all}"
+
+# What the sanitizer suites leave out (ctest -E, on test names): ASan skips the multi-process
+# variants of the integration tests; TSan takes only the tests labelled unit or mt.
+asan_exclude='^integration\..*\.mp\.uring$'
+tsan_labels='^(unit|mt)$'
+
+failed=()
+
+run() {  # NAME COMMAND...: runs a suite, remembering a failure
+  local name="$1"
+  shift
+  echo "== $name"
+  local started=$SECONDS
+  if "$@"; then
+    echo "== $name: passed in $((SECONDS - started))s"
+  else
+    echo "== $name: FAILED after $((SECONDS - started))s"
+    failed+=("$name")
+  fi
+}
+
+build_preset() { cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$jobs"; }
+release() { (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 900); }
+asan() { ctest --preset asan -j "$jobs" -E "$asan_exclude"; }
+tsan() { ctest --preset tsan -j "$jobs" -L "$tsan_labels"; }
+
+# Waits for the background build of preset $1 to end; true if it succeeded, else shows its output.
+built() {
+  local status_file="$logs/$1.status"
+  while [ ! -s "$status_file" ]; do sleep 1; done
+  [ "$(cat "$status_file")" = 0 ] && return 0
+  echo "== $1-build failed:"
+  cat "$logs/$1.log"
+  return 1
+}
+
+case "$what" in
+  release) run release release ;;
+  asan | tsan)
+    run "$what-build" build_preset "$what"
+    if [ ${#failed[@]} -eq 0 ]; then run "$what" "$what"; fi
+    ;;
+  all)
+    logs="$(mktemp -d)"
+    trap 'rm -rf "$logs"' EXIT
+    # The builds, one after the other at the lowest priority, each leaving its exit status in a
+    # file: the suites that run meanwhile keep the CPU when they need it.
+    (
+      renice -n 19 -p "$BASHPID" >/dev/null
+      for preset in asan tsan; do
+        status=0
+        build_preset "$preset" >"$logs/$preset.log" 2>&1 || status=$?
+        echo "$status" >"$logs/$preset.status"
+      done
+    ) &
+    builder=$!
+    run release release
+    if built asan; then run asan asan; else failed+=(asan-build); fi
+    if built tsan; then run tsan tsan; else failed+=(tsan-build); fi
+    wait "$builder"
+    ;;
+  *)
+    echo "usage: $0 [release|asan|tsan|all]" >&2
+    exit 2
+    ;;
+esac
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "scripts/test.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "scripts/test.sh: $what passed"
