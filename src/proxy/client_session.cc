@@ -392,9 +392,11 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   RelayResult upload = co_await relay_body(
       {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend}, x.body_framing,
       x.body_left, false);
-  if (upload == RelayResult::kSourceFailed) {
-    // The client left or sent a malformed body: the backend connection is mid-request.
+  if (upload == RelayResult::kSourceFailed || upload == RelayResult::kMalformed) {
+    // The client left or sent a malformed body: the backend connection is mid-request. No
+    // response byte has reached the client yet, so a malformed body can still be answered.
     release_backend(false);
+    if (upload == RelayResult::kMalformed) co_await send_error(400);
     co_return kCloseQuietly;
   }
   // The backend may have answered early and stopped reading (kSinkFailed): its answer is still
