@@ -363,6 +363,9 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   for (bool fresh_try = false;;) {
     bool reused = false;
     int fd = co_await open_backend(&reused);
+    // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
+    // the client is told that the service is overloaded for now.
+    if (fd == -EMFILE || fd == -ENFILE) co_return 503;
     if (fd < 0) {
       failed(fd == -ETIMEDOUT ? "connect timeout" : "connect failed");
       co_return fd == -ETIMEDOUT ? 504 : 502;
