@@ -31,8 +31,7 @@ Slice slice(size_t begin, size_t end) {
 // other forms: origin ("/path"), asterisk ("*") and authority ("host:port", for CONNECT).
 std::optional<std::string_view> absolute_form_authority(std::string_view target) {
   const size_t scheme_end = target.find("://");
-  if (scheme_end == 0 || scheme_end == std::string_view::npos ||
-      target.find('/') < scheme_end) {
+  if (scheme_end == 0 || scheme_end == std::string_view::npos || target.find('/') < scheme_end) {
     return std::nullopt;
   }
   const std::string_view rest = target.substr(scheme_end + 3);

@@ -250,8 +250,9 @@ TEST(RequestParser, TargetForms) {
 }
 
 TEST(RequestParser, AbsoluteFormAuthorityMatchesHostIgnoringCase) {
-  for (std::string_view line : {"GET http://Example.COM/a HTTP/1.1", "GET https://example.com HTTP/1.1",
-                                "GET http://example.com?q HTTP/1.0"}) {
+  for (std::string_view line :
+       {"GET http://Example.COM/a HTTP/1.1", "GET https://example.com HTTP/1.1",
+        "GET http://example.com?q HTTP/1.0"}) {
     Parsed p = parse_request(std::string(line) + "\r\nHost: example.com\r\n\r\n");
     EXPECT_EQ(p.status, ParseStatus::kComplete) << line;
   }
