@@ -1,6 +1,7 @@
 #include "http/request_parser.h"
 
 #include <cstring>
+#include <optional>
 
 #include "http/header_values.h"
 
@@ -45,6 +46,17 @@ Method method_from_name(std::string_view name) {
 
 Slice slice(size_t begin, size_t end) {
   return {static_cast<uint32_t>(begin), static_cast<uint32_t>(end - begin)};
+}
+
+// The authority of an absolute-form target ("scheme://authority/path?query"), or nullopt for the
+// other forms: origin ("/path"), asterisk ("*") and authority ("host:port", for CONNECT).
+std::optional<std::string_view> absolute_form_authority(std::string_view target) {
+  const size_t scheme_end = target.find("://");
+  if (scheme_end == 0 || scheme_end == std::string_view::npos || target.find('/') < scheme_end) {
+    return std::nullopt;
+  }
+  const std::string_view rest = target.substr(scheme_end + 3);
+  return rest.substr(0, rest.find_first_of("/?#"));
 }
 }  // namespace
 
@@ -187,6 +199,15 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
 
   if (hosts > 1) return fail(400, "more than one Host");
   if (hosts == 0 && out.version_minor >= 1) return fail(400, "missing Host");
+  // An absolute-form target names its host itself, and a backend may follow it rather than the
+  // Host field (RFC 9112 §3.2.2) while routing here reads the field: the two must agree.
+  // Userinfo is refused as RFC 9110 §4.2.4 advises.
+  if (auto authority = absolute_form_authority(out.target.in(data))) {
+    if (authority->find('@') != std::string_view::npos) return fail(400, "userinfo in the target");
+    if (hosts == 0 || !equals_ignore_case(*authority, out.host.in(data))) {
+      return fail(400, "Host differs from the target's authority");
+    }
+  }
   out.content_length = 0;
   if (transfer_encoding.present()) {
     // A 1.0 recipient could not have known chunked; with Content-Length too, the two could be

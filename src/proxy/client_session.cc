@@ -405,6 +405,9 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   for (bool fresh_try = false;;) {
     bool reused = false;
     int fd = co_await open_backend(&reused);
+    // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
+    // the client is told that the service is overloaded for now.
+    if (fd == -EMFILE || fd == -ENFILE) co_return 503;
     if (fd < 0) {
       failed(fd == -ETIMEDOUT ? "connect timeout" : "connect failed");
       co_return fd == -ETIMEDOUT ? 504 : 502;
@@ -434,9 +437,11 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   RelayResult upload = co_await relay_body(
       {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend}, x.body_framing,
       x.body_left, false);
-  if (upload == RelayResult::kSourceFailed) {
-    // The client left or sent a malformed body: the backend connection is mid-request.
+  if (upload == RelayResult::kSourceFailed || upload == RelayResult::kMalformed) {
+    // The client left or sent a malformed body: the backend connection is mid-request. No
+    // response byte has reached the client yet, so a malformed body can still be answered.
     release_backend(false);
+    if (upload == RelayResult::kMalformed) co_await send_error(400);
     co_return kCloseQuietly;
   }
   // The backend may have answered early and stopped reading (kSinkFailed): its answer is still

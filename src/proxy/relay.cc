@@ -36,7 +36,7 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
           }
           if (step.consumed == 0) break;
         }
-        if (decoder.error()) co_return RelayResult::kSourceFailed;
+        if (decoder.error()) co_return RelayResult::kMalformed;
         take = scanned;
         done = decoder.done();
       }

@@ -4,6 +4,7 @@ stopped by its own pid only, its output kept in a temporary file for diagnostics
 import fcntl
 import os
 import re
+import resource
 import socket
 import subprocess
 import tempfile
@@ -94,11 +95,12 @@ class ServerProcess:
 
     name = "server"
 
-    def __init__(self):
+    def __init__(self, nofile=None):
         self.proc = None
         self.port = None
         self.args = None
         self._log = None
+        self._nofile = nofile  # its descriptor limit (RLIMIT_NOFILE), if not the one inherited
 
     def _command(self, port):
         raise NotImplementedError
@@ -115,7 +117,8 @@ class ServerProcess:
             # from overwriting each other, and reads (read_log) leave the offset alone.
             fcntl.fcntl(log.fileno(), fcntl.F_SETFL, fcntl.fcntl(log.fileno(), fcntl.F_GETFL) | os.O_APPEND)
             args = self._command(chosen)
-            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    preexec_fn=self._set_limits if self._nofile else None)
             deadline = time.monotonic() + START_TIMEOUT
             while proc.poll() is None and not is_listening(proc.pid, chosen):
                 if time.monotonic() >= deadline:
@@ -132,6 +135,9 @@ class ServerProcess:
             if "in use" not in output.lower():
                 break
         raise RuntimeError("%s did not start listening within %.0fs\n%s" % (self.name, START_TIMEOUT, "\n".join(failures)))
+
+    def _set_limits(self):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self._nofile, self._nofile))
 
     @property
     def pid(self):
@@ -232,8 +238,8 @@ class Proxy(ServerProcess):
 
     name = "fulcrum"
 
-    def __init__(self, backends, extra_args=()):
-        super().__init__()
+    def __init__(self, backends, extra_args=(), nofile=None):
+        super().__init__(nofile)
         self._backends = [backend_address(b) for b in backends]
         self._extra_args = list(extra_args)
         self._start()

@@ -20,14 +20,6 @@ IDLE_BYTES_LIMIT = 3072
 IDLE_AFTER_REQUEST_BYTES_LIMIT = 4608
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
-
-
 def peak_rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -51,7 +43,7 @@ class StreamingMemoryTest(harness.TestCase):
         response = conn.read_response()
         self.assertEqual(response.status, 200, response)
         self.assertEqual(response.json()["body_length"], GiB)
-        self.assertLess(peak_rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
+        self.assertLess(peak_harness.rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
 
     def test_1_gib_download(self):
         check = PatternCheck()
@@ -60,7 +52,7 @@ class StreamingMemoryTest(harness.TestCase):
         self.assertEqual(response.status, 200, response)
         self.assertEqual(check.length, GiB)
         self.assertIsNone(check.first_mismatch)
-        self.assertLess(peak_rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
+        self.assertLess(peak_harness.rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
 
     def open_idle(self, count):
         socks = []
@@ -78,7 +70,7 @@ class StreamingMemoryTest(harness.TestCase):
         """Waits for the proxy's RSS growth since `before` to fall under limit bytes per idle
         connection (buffers are given back once a connection has been quiet for a moment)."""
         seen = []
-        harness.wait_until(lambda: seen.append((rss_kib(self.proxy.pid) - before) * 1024 / IDLE_CONNECTIONS)
+        harness.wait_until(lambda: seen.append((harness.rss_kib(self.proxy.pid) - before) * 1024 / IDLE_CONNECTIONS)
                            or seen[-1] < limit, timeout=10, interval=0.5)
         self.assertLess(seen[-1], limit, seen)
 
@@ -89,7 +81,7 @@ class StreamingMemoryTest(harness.TestCase):
         # A first round warms up what does not grow with the number of connections (the buffer
         # cache, and the heap that a burst of requests leaves behind); it stays open.
         self.use_once(self.open_idle(IDLE_CONNECTIONS))
-        before = rss_kib(self.proxy.pid)
+        before = harness.rss_kib(self.proxy.pid)
         socks = self.open_idle(IDLE_CONNECTIONS)
         self.per_connection_settles_under(before, IDLE_BYTES_LIMIT)
         self.use_once(socks)

@@ -241,11 +241,20 @@ TEST(RequestParser, TargetForms) {
   for (std::string_view line :
        {"GET http://example.com:8080/a?b=c#d HTTP/1.1", "OPTIONS * HTTP/1.1",
         "CONNECT example.com:443 HTTP/1.1", "GET /%7Euser/~a!$&'()*+,;=:@[] HTTP/1.1"}) {
-    Parsed p = parse_request(std::string(line) + "\r\nHost: example.com\r\n\r\n");
+    Parsed p = parse_request(std::string(line) + "\r\nHost: example.com:8080\r\n\r\n");
     ASSERT_EQ(p.status, ParseStatus::kComplete) << line;
     std::string_view expected = line.substr(line.find(' ') + 1);
     expected = expected.substr(0, expected.find(' '));
     EXPECT_EQ(p.str(p.head.target), expected);
+  }
+}
+
+TEST(RequestParser, AbsoluteFormAuthorityMatchesHostIgnoringCase) {
+  for (std::string_view line :
+       {"GET http://Example.COM/a HTTP/1.1", "GET https://example.com HTTP/1.1",
+        "GET http://example.com?q HTTP/1.0"}) {
+    Parsed p = parse_request(std::string(line) + "\r\nHost: example.com\r\n\r\n");
+    EXPECT_EQ(p.status, ParseStatus::kComplete) << line;
   }
 }
 
@@ -581,6 +590,14 @@ const Rejection kRejections[] = {
     {"TwoIdenticalHostsDifferentCase", "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", 400,
      "more than one Host"},
     {"TwoHostsHttp10", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host"},
+    {"AbsoluteFormOtherHost", "GET http://b/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+     "Host differs from the target's authority"},
+    {"AbsoluteFormOtherPort", "GET http://a:8080/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+     "Host differs from the target's authority"},
+    {"AbsoluteFormWithoutHostHttp10", "GET http://a/ HTTP/1.0\r\n\r\n", 400,
+     "Host differs from the target's authority"},
+    {"AbsoluteFormUserinfo", "GET http://b@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+     "userinfo in the target"},
     // Versions.
     {"Http20", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "unsupported HTTP version"},
     // A malformed version is reported before an unsupported one, with or without the fast path.
