@@ -43,7 +43,7 @@ class StreamingMemoryTest(harness.TestCase):
         response = conn.read_response()
         self.assertEqual(response.status, 200, response)
         self.assertEqual(response.json()["body_length"], GiB)
-        self.assertLess(peak_harness.rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
+        self.assertLess(peak_rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
 
     def test_1_gib_download(self):
         check = PatternCheck()
@@ -52,7 +52,7 @@ class StreamingMemoryTest(harness.TestCase):
         self.assertEqual(response.status, 200, response)
         self.assertEqual(check.length, GiB)
         self.assertIsNone(check.first_mismatch)
-        self.assertLess(peak_harness.rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
+        self.assertLess(peak_rss_kib(self.proxy.pid), RSS_LIMIT_KIB)
 
     def open_idle(self, count):
         socks = []
