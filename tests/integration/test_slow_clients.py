@@ -67,10 +67,12 @@ class StalledReaderTest(harness.TestCase):
         conn = harness.Connection(sock=sock)
         self.addCleanup(conn.close)
         conn.send(build_request("GET", "/bytes/%d" % GiB, host="h"))
-        # The client reads nothing. fulcrum fills the socket buffers, then must stop reading
-        # from the backend instead of buffering the gigabyte.
-        peak = 0
         stalled_at = time.monotonic()
+        # The client reads nothing. fulcrum fills the socket buffers, then must stop reading
+        # from the backend instead of buffering the gigabyte. First it holds the client's and the
+        # backend's connections:
+        self.assertTrue(harness.wait_until(lambda: harness.fd_count(proxy.pid) >= idle_fds + 2, timeout=10))
+        peak = 0
         deadline = stalled_at + 20
 
         def closed_by_fulcrum():
