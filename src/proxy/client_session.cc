@@ -257,7 +257,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   x.expect_continue = req_.expect_continue && (x.body_framing == http::Framing::kChunked ||
                                                x.body_left > 0);
   x.client_keep = req_.keep_alive;
-  const bool idempotent = is_idempotent(req_.method);
+  x.idempotent = is_idempotent(req_.method);
 
   const Target target = gen.route(in_.data(), req_);
   pool_ = target.pool;
@@ -352,7 +352,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     if (status == kCloseQuietly) co_return false;
     // Never a second try once the backend may have acted on a request that is not safe to
     // repeat, or once body bytes left that were not kept.
-    bool retry = !aborted_ && retries_left > 0 && body_kept && (!reached || idempotent);
+    bool retry = !aborted_ && retries_left > 0 && body_kept && (!reached || x.idempotent);
     LOG_DEBUG("backend %s failed (%d)%s", backend().name.c_str(), status,
               retry ? "; trying another" : "");
     if (!retry) {
@@ -400,9 +400,12 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   io::Loop& loop = ctx_.loop;
   upstream::Backend& backend = this->backend();
   auto failed = [&](const char* why) { upstream::record_outcome(backend, false, loop.now(), why); };
-  // A pooled connection may have been closed by the backend just as we send: then the request
-  // goes once more on a fresh connection (nothing of it reached the backend).
-  for (bool fresh_try = false;;) {
+  // A pooled connection may have been closed by the backend just as the request went out (a
+  // backend ends idle keep-alive connections when it likes): then the request goes once more on
+  // a fresh connection, when nothing of it can have been acted on (the send failed) or nothing
+  // came back and it is safe to send again (idempotent, and whole in out_), as nginx does.
+  const bool resendable = x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
+  for (bool fresh_try = false;; fresh_try = true) {
     bool reused = false;
     int fd = co_await open_backend(&reused);
     // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
@@ -414,44 +417,46 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     }
     backend_fd_ = fd;
     int r = co_await loop.send(fd, out_.data(), out_.size(), loop.now() + backend.timeouts.backend);
-    if (r >= 0) break;
-    release_backend(false);
-    if (!reused || fresh_try) {
+    if (r < 0) {
+      release_backend(false);
+      if (reused && !fresh_try) continue;
       *reached = true;  // it may have read part of it
       failed("send failed");
       co_return 502;
     }
-    fresh_try = true;
-  }
-  *reached = true;
+    *reached = true;
 
-  if (x.expect_continue) {
-    int r = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
-                               loop.now() + t.client_idle);
-    if (r < 0) {
+    if (x.expect_continue) {
+      int sent = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
+                                    loop.now() + t.client_idle);
+      if (sent < 0) {
+        release_backend(false);
+        co_return kCloseQuietly;
+      }
+      x.expect_continue = false;
+    }
+    RelayResult upload = co_await relay_body(
+        {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend}, x.body_framing,
+        x.body_left, false);
+    if (upload == RelayResult::kSourceFailed || upload == RelayResult::kMalformed) {
+      // The client left or sent a malformed body: the backend connection is mid-request. No
+      // response byte has reached the client yet, so a malformed body can still be answered.
       release_backend(false);
+      if (upload == RelayResult::kMalformed) co_await send_error(400);
       co_return kCloseQuietly;
     }
-    x.expect_continue = false;
-  }
-  RelayResult upload = co_await relay_body(
-      {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend}, x.body_framing,
-      x.body_left, false);
-  if (upload == RelayResult::kSourceFailed || upload == RelayResult::kMalformed) {
-    // The client left or sent a malformed body: the backend connection is mid-request. No
-    // response byte has reached the client yet, so a malformed body can still be answered.
-    release_backend(false);
-    if (upload == RelayResult::kMalformed) co_await send_error(400);
-    co_return kCloseQuietly;
-  }
-  // The backend may have answered early and stopped reading (kSinkFailed): its answer is still
-  // read below, and the client connection closes since the rest of its body was not read.
-  if (upload == RelayResult::kSinkFailed) x.client_keep = false;
-  x.body_left = 0;
+    // The backend may have answered early and stopped reading (kSinkFailed): its answer is still
+    // read below, and the client connection closes since the rest of its body was not read.
+    if (upload == RelayResult::kSinkFailed) x.client_keep = false;
+    x.body_left = 0;
 
-  int status = co_await read_response_head(x.head_request, x.client_minor);
-  if (status != 0) {
+    response_bytes_ = 0;
+    int status = co_await read_response_head(x.head_request, x.client_minor);
+    if (status == 0) break;
     release_backend(false);
+    if (status == 502 && response_bytes_ == 0 && reused && !fresh_try && resendable && !aborted_) {
+      continue;
+    }
     failed(status == 504 ? "response timeout" : "bad or no response");
     co_return status;
   }
@@ -498,6 +503,7 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
     int n = co_await loop.recv(backend_fd_, backend_in_.write_ptr(), backend_in_.writable(),
                                deadline);
     if (n > 0) {
+      response_bytes_ += static_cast<uint64_t>(n);
       backend_in_.commit(static_cast<size_t>(n));
       continue;
     }

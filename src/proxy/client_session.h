@@ -47,6 +47,7 @@ class ClientSession {
     uint64_t body_left = 0;        // Content-Length body bytes not in out_
     bool expect_continue = false;  // a 100 Continue is still owed to the client
     bool client_keep = false;
+    bool idempotent = false;  // RFC 9110 §9.2.2: safe to send again
   };
 
   base::Task<void> run();
@@ -84,6 +85,7 @@ class ClientSession {
   size_t backend_ = 0;    // in pool_
   const http::HeaderEdits* response_edits_ = nullptr;  // of the request in flight
   uint32_t requests_ = 0;
+  uint64_t response_bytes_ = 0;  // from the backend, in this try
   bool answered_error_ = false;  // the connection ends with an error response: linger
   bool aborted_ = false;         // abort() was called: no further try at another backend
   ClientSession* prev_ = nullptr;
