@@ -54,9 +54,9 @@ class HeadLines {
   // line that is a field line in its common form (Scanner::field_lines), whole and within the
   // limits, appending its field to `fields`, and stops before the first line that is anything
   // else, leaving it to next(); takes the empty line that ends the head too, which next() then
-  // reports. Returns the number of fields taken. next() then reports exactly
-  // what it would have without this call, so parsers call both in turn. Does nothing before the
-  // start line, or while a line is partly searched.
+  // reports. Returns the number of fields taken. next() then reports exactly what it would have
+  // without this call, so parsers call both in turn. Does nothing before the start line, or while
+  // a line is partly searched.
   size_t take_fields(const char* data, size_t len, std::vector<HeaderField>& fields);
 
   uint16_t error_status() const { return error_status_; }
