@@ -14,7 +14,6 @@ namespace fulcrum::server {
 namespace {
 
 struct Controlled {
-  io::Loop& loop;
   Worker& worker;
   bool draining = false;
 
@@ -62,7 +61,7 @@ int run_worker(const config::Config& config, int listen_fd, int control_fd, Cont
     return 1;
   }
   Worker worker(*loop, config, listen_fd);
-  Controlled target{*loop, worker};
+  Controlled target{worker};
   base::TaskGroup control_reader;  // destroyed before the worker and the loop
   control_reader.start(control == Control::kSignals ? read_signals(*loop, control_fd, target)
                                                     : read_commands(*loop, control_fd, target));
