@@ -28,10 +28,12 @@ tsan_labels='^(unit|mt)$'
 
 failed=()
 
+at() { printf '%d:%02d' $((SECONDS / 60)) $((SECONDS % 60)); }
+
 run() {  # NAME COMMAND...: runs a suite, remembering a failure
   local name="$1"
   shift
-  echo "== $name"
+  echo "== $name (at $(at))"
   local started=$SECONDS
   if "$@"; then
     echo "== $name: passed in $((SECONDS - started))s"
@@ -41,15 +43,27 @@ run() {  # NAME COMMAND...: runs a suite, remembering a failure
   fi
 }
 
-build_preset() { cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$jobs"; }
+# TSan's suite needs three of the binaries only.
+build_preset() {
+  local targets=()
+  if [ "$1" = tsan ]; then targets=(--target fulcrum fulcrum-backend fulcrum_unit_tests); fi
+  cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$jobs" "${targets[@]}"
+}
 release() { (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 900); }
 asan() { ctest --preset asan -j "$jobs" -E "$asan_exclude"; }
 tsan() { ctest --preset tsan -j "$jobs" -L "$tsan_labels"; }
 
 # Waits for the background build of preset $1 to end; true if it succeeded, else shows its output.
+# Meanwhile nothing else runs, so the builds get their normal priority back (when allowed to: as
+# root), and the lowest again for the suite that follows.
 built() {
   local status_file="$logs/$1.status"
-  while [ ! -s "$status_file" ]; do sleep 1; done
+  if [ ! -s "$status_file" ]; then
+    echo "== waiting for the $1 build (at $(at))"
+    renice -n 0 -g "$builder" >/dev/null 2>&1 || true
+    while [ ! -s "$status_file" ]; do sleep 1; done
+    renice -n 19 -g "$builder" >/dev/null 2>&1 || true
+  fi
   [ "$(cat "$status_file")" = 0 ] && return 0
   echo "== $1-build failed:"
   cat "$logs/$1.log"
@@ -64,9 +78,13 @@ case "$what" in
     ;;
   all)
     logs="$(mktemp -d)"
-    trap 'rm -rf "$logs"' EXIT
+    builder=""
+    # On an early exit (Ctrl-C), the builds stop too: they are in a process group of their own.
+    trap 'if [ -n "$builder" ]; then kill -- "-$builder" 2>/dev/null || true; fi; rm -rf "$logs"' EXIT
     # The builds, one after the other at the lowest priority, each leaving its exit status in a
-    # file: the suites that run meanwhile keep the CPU when they need it.
+    # file: the suites that run meanwhile keep the CPU when they need it. set -m gives them a
+    # process group, which renice and kill take as a whole.
+    set -m
     (
       renice -n 19 -p "$BASHPID" >/dev/null
       for preset in asan tsan; do
@@ -76,10 +94,12 @@ case "$what" in
       done
     ) &
     builder=$!
+    set +m
     run release release
     if built asan; then run asan asan; else failed+=(asan-build); fi
     if built tsan; then run tsan tsan; else failed+=(tsan-build); fi
     wait "$builder"
+    builder=""
     ;;
   *)
     echo "usage: $0 [release|asan|tsan|all]" >&2
@@ -91,4 +111,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "scripts/test.sh: failed: ${failed[*]}" >&2
   exit 1
 fi
-echo "scripts/test.sh: $what passed"
+echo "scripts/test.sh: $what passed (in $(at))"

@@ -15,7 +15,6 @@ namespace fulcrum::server {
 namespace {
 
 struct Controlled {
-  io::Loop& loop;
   Worker& worker;
   ConfigLoader& load;
   bool draining = false;
@@ -101,7 +100,7 @@ int run_worker(WorkerSetup setup) {
   }
   Worker worker(*loop, *setup.shared, setup.prober, std::move(setup.config),
                 std::move(setup.listen_fds));
-  Controlled target{*loop, worker, setup.reload};
+  Controlled target{worker, setup.reload};
   base::TaskGroup control_reader;  // destroyed before the worker and the loop
   control_reader.start(setup.control == Control::kSignals
                            ? read_signals(*loop, setup.control_fd, target)
