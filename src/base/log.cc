@@ -2,17 +2,19 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 
 namespace fulcrum::base {
 namespace {
-LogLevel g_level = LogLevel::kInfo;
+// Atomic: a reload in one worker thread sets it while the others log.
+std::atomic<LogLevel> g_level{LogLevel::kInfo};
 const char* const kNames[] = {"error", "warn", "info", "debug"};
 }  // namespace
 
-void set_log_level(LogLevel level) { g_level = level; }
-bool log_enabled(LogLevel level) { return level <= g_level; }
+void set_log_level(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
+bool log_enabled(LogLevel level) { return level <= g_level.load(std::memory_order_relaxed); }
 
 void log_write(LogLevel level, const char* fmt, ...) {
   char line[1024];

@@ -140,7 +140,8 @@ base::Task<void> ClientSession::linger() {
 }
 
 base::Task<int> ClientSession::read_request_head() {
-  const config::Timeouts& t = ctx_.config().timeouts;
+  // A copy: a reload while the connection waits may free the configuration it came from.
+  const config::Timeouts t = ctx_.config().timeouts;
   io::Loop& loop = ctx_.loop;
   request_parser_.reset();
   // Between requests a client may idle; once a head has started it must arrive in time. The
@@ -396,7 +397,8 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
 }
 
 base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
-  const config::Timeouts& t = ctx_.config().timeouts;
+  // A copy: the configuration in force may change (and the one before be freed) meanwhile.
+  const config::Timeouts t = ctx_.config().timeouts;
   io::Loop& loop = ctx_.loop;
   upstream::Backend& backend = this->backend();
   auto failed = [&](const char* why) { upstream::record_outcome(backend, false, loop.now(), why); };
