@@ -253,6 +253,7 @@ class BlockLines {
   [[gnu::always_inline]] static size_t take(const char* data, size_t begin, size_t end, size_t max,
                                             std::vector<HeaderField>& fields) {
     if (end < 64) return field_lines_scalar(data, begin, end, max, fields);
+    if (begin >= end) return begin;  // no block to load
     BlockLines blocks(data, end);
     blocks.load(begin);
     size_t line = begin;
