@@ -8,7 +8,8 @@
 #   ROUNDS=3         rounds; each round runs every contender once per configuration, in turn
 #   DURATION=5       seconds per wrk run
 #   CONFIGS="small:50 4k:200"   body:connections pairs; body is small (6 B), 4k or 64k
-#   BACKEND=nginx    what serves the bodies: nginx (static, one worker) or fulcrum (fulcrum-backend)
+#   BACKEND=nginx    what serves the bodies: nginx (static, one worker), fulcrum (two
+#                    fulcrum-backend processes), or "nginx fulcrum": one after the other, one table
 #   CONTENDERS="direct haproxy nginx fulcrum"
 #   WARMUP=2         seconds of load per contender before the first round
 #   NGINX_KEEPALIVE=256   idle upstream connections nginx keeps (its default, 64, reconnects
@@ -44,7 +45,9 @@ for tool in wrk haproxy nginx curl python3 taskset pgrep; do
   command -v "$tool" >/dev/null || die "$tool is missing: scripts/install-deps.sh --bench installs it"
 done
 [[ -x $build/fulcrum && -x $build/fulcrum-backend ]] || die "no fulcrum in $build: build it first"
-case $backend_kind in nginx | fulcrum) ;; *) die "BACKEND must be nginx or fulcrum" ;; esac
+for b in $backend_kind; do
+  case $b in nginx | fulcrum) ;; *) die "BACKEND must be nginx, fulcrum or both" ;; esac
+done
 for c in $contenders; do
   case $c in direct | haproxy | nginx | fulcrum) ;; *) die "unknown contender $c" ;; esac
 done
@@ -55,6 +58,17 @@ done
 out=${OUT:-$(mktemp -d /tmp/fulcrum-compare.XXXXXX)}
 mkdir -p "$out"
 chmod 755 "$out"  # nginx's workers run as nobody when started by root, and read the bodies here
+
+if [[ $backend_kind == *" "* ]]; then  # each backend in a run of its own, then one table
+  for b in $backend_kind; do
+    OUT=$out/$b BACKEND=$b "${BASH_SOURCE[0]}" "$build" >/dev/null
+  done
+  { head -1 "$out/${backend_kind%% *}/results.tsv"
+    for b in $backend_kind; do tail -n +2 "$out/$b/results.tsv"; done; } >"$out/results.tsv"
+  { head -2 "$out/${backend_kind%% *}/table.md"; python3 "$here/compare_table.py" "$out/results.tsv"; } |
+    sed "1s/backend ${backend_kind%% *}/backends ${backend_kind// / and }/" | tee "$out/table.md"
+  exit 0
+fi
 
 proxy_cpus=0 load_cpus=1
 if [[ $(nproc) -lt 2 ]]; then
@@ -298,7 +312,7 @@ done
 {
   echo "$(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r);" \
     "$(haproxy -v 2>&1 | awk 'NR == 1 {print "HAProxy " $3}'), $(nginx -v 2>&1 | sed 's|.*nginx/|nginx |')," \
-    "backend $backend_kind; $rounds rounds of ${duration}s per contender and configuration"
+    "backend $backend_kind; ${duration}s per run, $rounds round(s) of every contender per configuration"
   echo
   python3 "$here/compare_table.py" "$results"
 } | tee "$out/table.md"

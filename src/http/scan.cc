@@ -253,7 +253,7 @@ class BlockLines {
   [[gnu::always_inline]] static size_t take(const char* data, size_t begin, size_t end, size_t max,
                                             std::vector<HeaderField>& fields) {
     if (end < 64) return field_lines_scalar(data, begin, end, max, fields);
-    if (begin >= end) return begin;  // load() needs a byte to classify
+    if (begin >= end) return begin;  // no block to load
     BlockLines blocks(data, end);
     blocks.load(begin);
     size_t line = begin;
@@ -310,12 +310,12 @@ class BlockLines {
   BlockStops stops_{0, 0};
 };
 
-FULCRUM_SSE42 [[gnu::flatten]] size_t field_lines_sse42(const char* data, size_t begin, size_t end,
+[[gnu::flatten]] FULCRUM_SSE42 size_t field_lines_sse42(const char* data, size_t begin, size_t end,
                                                         size_t max,
                                                         std::vector<HeaderField>& fields) {
   return BlockLines<&classify_sse42>::take(data, begin, end, max, fields);
 }
-FULCRUM_AVX2 [[gnu::flatten]] size_t field_lines_avx2(const char* data, size_t begin, size_t end,
+[[gnu::flatten]] FULCRUM_AVX2 size_t field_lines_avx2(const char* data, size_t begin, size_t end,
                                                       size_t max,
                                                       std::vector<HeaderField>& fields) {
   return BlockLines<&classify_avx2>::take(data, begin, end, max, fields);
