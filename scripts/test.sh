@@ -5,8 +5,9 @@
 #            corpora, and the integration tests in sp (io_uring and epoll) and mt
 #   tsan     TSan (preset tsan, build-tsan/): the unit tests, and the integration tests that run
 #            fulcrum with worker threads (mt, and test_process_models)
-#   all      the three; the sanitizer builds compile at the lowest CPU priority while the suites
-#            before them run, which leave most of the CPU idle as they wait on sockets and timers
+#   all      the three (release, tsan, asan); the sanitizer builds compile at the lowest CPU
+#            priority while the suites before them run, which leave much of the CPU idle as they
+#            wait on sockets and timers
 # (DESIGN principle 12.) The presets set the sanitizers' options (CMakePresets.json); an
 # integration test also fails when a sanitizer reports in a server's output (tests/integration).
 #
@@ -85,9 +86,11 @@ case "$what" in
     # file: the suites that run meanwhile keep the CPU when they need it. set -m gives them a
     # process group, which renice and kill take as a whole.
     set -m
+    # TSan's build is the longer (optimised) and the release suite the lighter on the CPU, so
+    # they go together; the debug ASan build goes with the TSan suite.
     (
       renice -n 19 -p "$BASHPID" >/dev/null
-      for preset in asan tsan; do
+      for preset in tsan asan; do
         status=0
         build_preset "$preset" >"$logs/$preset.log" 2>&1 || status=$?
         echo "$status" >"$logs/$preset.status"
@@ -96,8 +99,8 @@ case "$what" in
     builder=$!
     set +m
     run release release
-    if built asan; then run asan asan; else failed+=(asan-build); fi
     if built tsan; then run tsan tsan; else failed+=(tsan-build); fi
+    if built asan; then run asan asan; else failed+=(asan-build); fi
     wait "$builder"
     builder=""
     ;;
