@@ -44,22 +44,21 @@ void add_size(CLI::App& app, const std::string& name, uint32_t* target, const st
       ->type_name("SIZE");
 }
 
-
 // Flags given on the command line override the file: each long name says which field it sets.
 // The pool flags set the default pool's fields; the backend timeouts set every pool's.
 using Override = void (*)(Config& to, const Config& from);
-#define FULCRUM_POOL_OVERRIDE(flag, field)                     \
-  {                                                            \
-    flag, [](Config& to, const Config& from) {                 \
-      to.default_pool_config().field = from.default_pool_config().field; \
-    }                                                          \
+#define FULCRUM_POOL_OVERRIDE(flag, field)                                    \
+  {                                                                           \
+    flag, [](Config& to, const Config& from) {                                \
+      to.default_pool_config().field = from.default_pool_config().field;      \
+    }                                                                         \
   }
-#define FULCRUM_TIMEOUT_OVERRIDE(flag, field)                  \
-  {                                                            \
-    flag, [](Config& to, const Config& from) {                 \
-      to.timeouts.field = from.timeouts.field;                 \
-      for (PoolConfig& p : to.pools) p.timeouts.field = from.timeouts.field; \
-    }                                                          \
+#define FULCRUM_TIMEOUT_OVERRIDE(flag, field)                                 \
+  {                                                                           \
+    flag, [](Config& to, const Config& from) {                                \
+      to.timeouts.field = from.timeouts.field;                                \
+      for (PoolConfig& p : to.pools) p.timeouts.field = from.timeouts.field;  \
+    }                                                                         \
   }
 const std::pair<const char*, Override> kOverrides[] = {
     {"--workers", [](Config& to, const Config& from) { to.workers = from.workers; }},
