@@ -148,9 +148,12 @@ class MultiProcessTest(harness.TestCase):
                 return [line.split()[1] for line in f if line.startswith("Cpus_allowed_list:")][0]
 
         pinned = self.start_mp(workers=2)
-        lists = sorted(allowed(pid) for pid in children_of(pinned.pid))
-        self.assertEqual(len(set(lists)), 2, lists)
-        self.assertTrue(all(l.isdigit() for l in lists), lists)  # one CPU each
+        # A worker pins itself just after the fork: wait for both to have done so.
+        lists = []
+        harness.wait_until(lambda: lists.append(sorted(allowed(pid) for pid in children_of(pinned.pid)))
+                           or (len(set(lists[-1])) == 2 and all(l.isdigit() for l in lists[-1])), timeout=10)
+        self.assertEqual(len(set(lists[-1])), 2, lists[-1])
+        self.assertTrue(all(l.isdigit() for l in lists[-1]), lists[-1])  # one CPU each
         free = self.start_mp(workers=2, extra=["--no-affinity"])
         self.assertEqual({allowed(pid) for pid in children_of(free.pid)}, {allowed(free.pid)})
 
