@@ -101,6 +101,9 @@ int run_worker(WorkerSetup setup) {
   Worker worker(*loop, *setup.shared, setup.prober, std::move(setup.config),
                 std::move(setup.listen_fds));
   Controlled target{worker, setup.reload};
+  // Accepting first: a signal already pending (one sent just after the fork) is read at once
+  // when the control reader starts, and its drain must find the accepts to cancel.
+  worker.start();
   base::TaskGroup control_reader;  // destroyed before the worker and the loop
   control_reader.start(setup.control == Control::kSignals
                            ? read_signals(*loop, setup.control_fd, target)
@@ -108,7 +111,6 @@ int run_worker(WorkerSetup setup) {
   if (setup.watcher && setup.watcher->fd() >= 0) {
     control_reader.start(read_file_changes(*loop, *setup.watcher, target));
   }
-  worker.start();
   LOG_DEBUG("worker running on %s", std::string(loop->name()).c_str());
   loop->run();
   return 0;
