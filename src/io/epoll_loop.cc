@@ -35,18 +35,28 @@ int attempt(Op& op) {
       case OpKind::kRecv:
         r = ::recv(op.fd, op.buf, op.len, 0);
         break;
+      case OpKind::kRecvStream: {
+        // Space is made for the receive and given back if nothing came, so that a connection
+        // that waits holds no buffer (with the block cache behind Buffer, this costs no malloc).
+        base::Buffer& into = *op.into;
+        const bool held = into.capacity() > 0;
+        if (into.writable() < op.len) into.reserve(op.len);
+        r = ::recv(op.fd, into.write_ptr(), into.writable(), 0);
+        if (r > 0) {
+          into.commit(static_cast<size_t>(r));
+        } else if (!held && into.empty()) {
+          const int saved = errno;
+          into.release();
+          errno = saved;
+        }
+        break;
+      }
       case OpKind::kRead:
         r = ::read(op.fd, op.buf, op.len);
         break;
       case OpKind::kSend:
         r = ::send(op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
         break;
-      case OpKind::kReadable: {
-        char byte;
-        r = ::recv(op.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (r > 0) r = 0;
-        break;
-      }
     }
     if (r >= 0) return static_cast<int>(r);
     if (errno == EINTR) continue;

@@ -1,6 +1,9 @@
 #include "io/loop.h"
 
 #include <cerrno>
+#include <utility>
+
+#include "io/multishot.h"
 
 namespace fulcrum::io {
 
@@ -93,7 +96,16 @@ void Loop::complete(Op& op, int result) {
   }
   timers_.disarm(op.deadline);
   op.result = result;
-  op.waiter.resume();
+  std::exchange(op.waiter, nullptr).resume();
+}
+
+void Loop::deliver(Op& op, int result, const char* data, bool more) {
+  if (!more) op.armed = false;
+  if (op.kind == OpKind::kAccept) {
+    Acceptor::on_completion(op, result);
+  } else {
+    RecvStream::on_completion(op, result, data);
+  }
 }
 
 void Loop::run() {

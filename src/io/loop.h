@@ -9,6 +9,9 @@
 // while it is in flight, and no late completion can reach a freed object. Consequently a socket
 // is closed (Loop::close) only when no operation is pending on it; to wake a coroutine that
 // waits on a socket, shut the socket down (its pending receive then completes with 0).
+//
+// Accepting and receiving from clients go through io::Acceptor and io::RecvStream
+// (io/multishot.h) instead, whose operations complete more than once.
 #include <sys/socket.h>
 
 #include <coroutine>
@@ -17,11 +20,14 @@
 #include <string>
 #include <string_view>
 
+#include "base/buffer.h"
 #include "io/timer.h"
 
 namespace fulcrum::io {
 
-enum class OpKind : uint8_t { kAccept, kConnect, kRecv, kRead, kSend, kReadable };
+// kAccept and kRecvStream belong to io::Acceptor and io::RecvStream: with io_uring each is one
+// multishot submission that stays in the kernel (armed) across its completions.
+enum class OpKind : uint8_t { kAccept, kRecvStream, kConnect, kRecv, kRead, kSend };
 
 class Loop;
 
@@ -29,15 +35,17 @@ struct Op {
   OpKind kind;
   bool timed_out = false;
   bool in_progress = false;  // epoll: a connect() already returned EINPROGRESS
+  bool armed = false;        // io_uring: the multishot submission is in the kernel
   int fd;
   char* buf = nullptr;
-  size_t len = 0;
+  size_t len = 0;   // kRecvStream: the space a receive makes in `into` (epoll)
   size_t done = 0;  // kSend: bytes sent so far; a send completes when all are sent
+  base::Buffer* into = nullptr;  // kRecvStream: where the bytes go, while a reader waits
   const sockaddr* addr = nullptr;
   socklen_t addr_len = 0;
   int result = 0;
   Loop* loop = nullptr;
-  std::coroutine_handle<> waiter;
+  std::coroutine_handle<> waiter;  // null unless a coroutine waits for this op
   Timer deadline;
 };
 
@@ -89,19 +97,10 @@ class Loop {
 
   virtual std::string_view name() const = 0;
 
-  // Result: the accepted fd (non-blocking, close-on-exec).
-  OpAwaiter accept(int fd, TimePoint deadline = kNoDeadline) {
-    return OpAwaiter(*this, OpKind::kAccept, fd, deadline);
-  }
   // fd is a non-blocking socket; addr must stay valid until the operation completes. Result 0.
   OpAwaiter connect(int fd, const sockaddr* addr, socklen_t len, TimePoint deadline = kNoDeadline);
   // Result: bytes received, 0 at end of stream.
   OpAwaiter recv(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
-  // Waits until the socket has bytes (or the end of stream, or an error) to read, and reads
-  // nothing: a connection that waits this way holds no buffer. Result 0.
-  OpAwaiter readable(int fd, TimePoint deadline = kNoDeadline) {
-    return OpAwaiter(*this, OpKind::kReadable, fd, deadline);
-  }
   // For descriptors that are not sockets (signalfd, pipes).
   OpAwaiter read(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
   // Completes when all len bytes are sent (result len) or with the first error.
@@ -111,7 +110,8 @@ class Loop {
   // Closes a socket on which no operation is pending.
   virtual void close(int fd) = 0;
   // Makes a pending op complete soon, with -ECANCELED unless it finished first. Only for an op
-  // known to be pending: its address may belong to another op once it has completed.
+  // known to be pending: its address may belong to another op once it has completed. An armed
+  // multishot op ends too, with a last completion.
   virtual void cancel(Op& op) = 0;
 
   // Time as of the last wake-up: cheap, and what deadlines are computed from.
@@ -138,9 +138,14 @@ class Loop {
 
   // Called by the backends when the kernel reports an op's result.
   void complete(Op& op, int result);
+  // Called by io_uring for each completion of a multishot op; data: the bytes a kRecvStream
+  // received (in a provided buffer, valid during the call).
+  void deliver(Op& op, int result, const char* data, bool more);
 
  private:
   friend class OpAwaiter;
+  friend class Acceptor;
+  friend class RecvStream;
   bool begin(Op& op, TimePoint deadline);
   bool begin(Op& op);
   static void on_deadline(Timer* t);

@@ -1,16 +1,37 @@
 #include "io/uring_loop.h"
 
-#include <poll.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace fulcrum::io {
 
 namespace {
 constexpr unsigned kEntries = 4096;
+// The provided buffers that client receives take from. A completion's buffer goes back as soon
+// as its bytes are copied out, so few suffice however many connections wait; a small request
+// touches only the first page of one.
+constexpr unsigned kRingBuffers = 128;
+constexpr unsigned kRingBufferSize = 16 * 1024;
+constexpr unsigned kBufferGroup = 0;
+
+// Multishot receive came with Linux 6.0 (multishot accept and buffer rings with 5.19); an older
+// kernel refuses it only when a receive is submitted, too late to choose epoll instead.
+bool kernel_at_least(int major, int minor) {
+  utsname u{};
+  int ma = 0;
+  int mi = 0;
+  if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
+  return ma > major || (ma == major && mi >= minor);
 }
+
+// The buffers start on a page of their own: a small receive then touches one page.
+size_t round_to_page(size_t n) { return (n + 4095) & ~size_t{4095}; }
+}  // namespace
 
 std::unique_ptr<Loop> UringLoop::create(std::string* error) {
   std::unique_ptr<UringLoop> loop(new UringLoop());
@@ -23,14 +44,61 @@ std::unique_ptr<Loop> UringLoop::create(std::string* error) {
     io_uring_params params{};
     params.flags = flags;
     rc = io_uring_queue_init_params(kEntries, &loop->ring_, &params);
-    if (rc == 0) return loop;
+    if (rc == 0) return loop->setup_buffer_ring(error) ? std::move(loop) : nullptr;
     if (rc != -EINVAL) break;
   }
   *error = std::string("io_uring_queue_init: ") + std::strerror(-rc);
   return nullptr;
 }
 
-UringLoop::~UringLoop() { io_uring_queue_exit(&ring_); }
+bool UringLoop::setup_buffer_ring(std::string* error) {
+  if (!kernel_at_least(6, 0)) {
+    *error = "io_uring: multishot receive needs Linux 6.0 or later";
+    return false;
+  }
+  const size_t ring_size = round_to_page(kRingBuffers * sizeof(io_uring_buf));
+  const size_t buffers_size = size_t{kRingBuffers} * kRingBufferSize;
+  void* mem = ::mmap(nullptr, ring_size + buffers_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) {
+    *error = std::string("io_uring buffer ring: mmap: ") + std::strerror(errno);
+    return false;
+  }
+  buffer_ring_ = static_cast<io_uring_buf_ring*>(mem);
+  buffers_ = static_cast<char*>(mem) + ring_size;
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(buffer_ring_);
+  reg.ring_entries = kRingBuffers;
+  reg.bgid = kBufferGroup;
+  int rc = io_uring_register_buf_ring(&ring_, &reg, 0);
+  if (rc != 0) {
+    *error = std::string("io_uring_register_buf_ring: ") + std::strerror(-rc);
+    return false;
+  }
+  io_uring_buf_ring_init(buffer_ring_);
+  for (unsigned i = 0; i < kRingBuffers; ++i) {
+    io_uring_buf_ring_add(buffer_ring_, buffers_ + size_t{i} * kRingBufferSize, kRingBufferSize,
+                          static_cast<unsigned short>(i), io_uring_buf_ring_mask(kRingBuffers),
+                          static_cast<int>(i));
+  }
+  io_uring_buf_ring_advance(buffer_ring_, kRingBuffers);
+  return true;
+}
+
+UringLoop::~UringLoop() {
+  io_uring_queue_exit(&ring_);
+  if (buffer_ring_) {
+    ::munmap(buffer_ring_, round_to_page(kRingBuffers * sizeof(io_uring_buf)) +
+                               size_t{kRingBuffers} * kRingBufferSize);
+  }
+}
+
+void UringLoop::give_back(unsigned buffer_id) {
+  io_uring_buf_ring_add(buffer_ring_, buffers_ + size_t{buffer_id} * kRingBufferSize,
+                        kRingBufferSize, static_cast<unsigned short>(buffer_id),
+                        io_uring_buf_ring_mask(kRingBuffers), 0);
+  io_uring_buf_ring_advance(buffer_ring_, 1);
+}
 
 void UringLoop::close(int fd) { ::close(fd); }
 
@@ -44,10 +112,18 @@ io_uring_sqe* UringLoop::next_sqe() {
 }
 
 bool UringLoop::start(Op& op) {
+  if (op.armed) return true;  // a multishot submission is there: only wait
   io_uring_sqe* sqe = next_sqe();
   switch (op.kind) {
     case OpKind::kAccept:
-      io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      op.armed = true;
+      break;
+    case OpKind::kRecvStream:
+      io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = kBufferGroup;
+      op.armed = true;
       break;
     case OpKind::kConnect:
       io_uring_prep_connect(sqe, op.fd, op.addr, op.addr_len);
@@ -60,9 +136,6 @@ bool UringLoop::start(Op& op) {
       break;
     case OpKind::kSend:
       io_uring_prep_send(sqe, op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
-      break;
-    case OpKind::kReadable:
-      io_uring_prep_poll_add(sqe, op.fd, POLLIN | POLLRDHUP);
       break;
   }
   io_uring_sqe_set_data(sqe, &op);
@@ -87,10 +160,21 @@ void UringLoop::wait(Duration timeout) {
   refresh_now();
   while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
     auto* op = static_cast<Op*>(io_uring_cqe_get_data(cqe));
-    int res = cqe->res;
+    const int res = cqe->res;
+    const unsigned flags = cqe->flags;
     io_uring_cqe_seen(&ring_, cqe);
-    // A poll completes with the events that happened; readable() promises 0.
-    if (op) complete(*op, op->kind == OpKind::kReadable && res > 0 ? 0 : res);
+    if (!op) continue;
+    if (op->kind != OpKind::kAccept && op->kind != OpKind::kRecvStream) {
+      complete(*op, res);
+      continue;
+    }
+    if (!(flags & IORING_CQE_F_BUFFER)) {
+      deliver(*op, res, nullptr, flags & IORING_CQE_F_MORE);
+      continue;
+    }
+    const unsigned id = flags >> IORING_CQE_BUFFER_SHIFT;
+    deliver(*op, res, buffers_ + size_t{id} * kRingBufferSize, flags & IORING_CQE_F_MORE);
+    give_back(id);
   }
 }
 

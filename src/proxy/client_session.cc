@@ -28,8 +28,6 @@ constexpr uint64_t kKeptBodyMax = 64 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(5);
 constexpr uint64_t kLingerMaxBytes = 64 * 1024 * 1024;
 constexpr size_t kRequestIdSize = 32;
-// How long a keep-alive connection keeps its buffers while it waits for its next request.
-constexpr auto kKeepBuffersFor = std::chrono::milliseconds(200);
 
 // A request id as nginx's $request_id: 32 hex digits, 128 random bits.
 std::string_view make_request_id(upstream::FastRandom& random, char (&out)[kRequestIdSize]) {
@@ -72,10 +70,11 @@ uint64_t coalesce_body(base::Buffer& from, http::Framing framing, uint64_t lengt
 base::Task<void> ClientSession::serve(ProxyContext& ctx, int fd) {
   ClientSession session(ctx, fd);
   co_await session.run();
+  co_await session.rx_.close();
 }
 
 ClientSession::ClientSession(ProxyContext& ctx, int fd)
-    : ctx_(ctx), fd_(fd), request_parser_(ctx.config().limits),
+    : ctx_(ctx), fd_(fd), rx_(ctx.loop, fd), request_parser_(ctx.config().limits),
       response_parser_(ctx.config().limits) {
   net::Address peer;
   if (net::peer_address(fd, &peer)) client_ip_view_ = peer.ip(client_ip_, sizeof client_ip_);
@@ -132,8 +131,7 @@ base::Task<void> ClientSession::linger() {
   const io::TimePoint deadline = ctx_.loop.now() + kLingerTime;
   for (uint64_t dropped = 0; dropped < kLingerMaxBytes;) {
     in_.clear();
-    in_.reserve(kReadSize);
-    int n = co_await ctx_.loop.recv(fd_, in_.write_ptr(), in_.writable(), deadline);
+    int n = co_await rx_.read(in_, deadline, kReadSize);
     if (n <= 0) break;
     dropped += static_cast<uint64_t>(n);
   }
@@ -147,7 +145,8 @@ base::Task<int> ClientSession::read_request_head() {
   // Between requests a client may idle; once a head has started it must arrive in time. The
   // first request of a connection gets the head timeout from the start.
   const io::TimePoint idle_deadline = loop.now() + (requests_ == 0 ? t.client_header : t.client_idle);
-  // What the last exchange wrote and read is done with: only in_ is needed to wait.
+  // What the last exchange wrote and read is done with: a connection that waits for its next
+  // request holds no buffer.
   out_.release();
   backend_in_.release();
   io::TimePoint head_deadline = io::Loop::kNoDeadline;
@@ -162,31 +161,11 @@ base::Task<int> ClientSession::read_request_head() {
         case http::ParseStatus::kIncomplete:
           break;
       }
-    }
-    const io::TimePoint deadline = in_.empty() ? idle_deadline : head_deadline;
-    if (in_.empty()) {
-      // A busy keep-alive client sends its next request soon: read it with the buffer at hand.
-      // One that stays quiet longer gives it back and waits for its next bytes without any, so
-      // that an idle connection costs little more than its coroutine frame.
-      if (requests_ > 0 && in_.capacity() > 0) {
-        const io::TimePoint hot = std::min(deadline, loop.now() + kKeepBuffersFor);
-        int n = co_await loop.recv(fd_, in_.write_ptr(), in_.writable(), hot);
-        if (n > 0) {
-          in_.commit(static_cast<size_t>(n));
-          continue;
-        }
-        if (n != -ETIMEDOUT || hot == deadline) co_return kCloseQuietly;
-      }
+    } else {
       in_.release();
-      int ready = co_await loop.readable(fd_, deadline);
-      if (ready < 0) co_return kCloseQuietly;
     }
-    in_.reserve(kHeadReadSize);
-    int n = co_await loop.recv(fd_, in_.write_ptr(), in_.writable(), deadline);
-    if (n > 0) {
-      in_.commit(static_cast<size_t>(n));
-      continue;
-    }
+    int n = co_await rx_.read(in_, in_.empty() ? idle_deadline : head_deadline, kHeadReadSize);
+    if (n > 0) continue;
     if (n == -ETIMEDOUT && !in_.empty()) co_return 408;
     co_return kCloseQuietly;
   }
@@ -237,11 +216,9 @@ base::Task<bool> ClientSession::keep_body(uint64_t length) {
     in_.consume(take);
     length -= take;
     if (length == 0) break;
-    in_.reserve(kReadSize);
-    int n = co_await ctx_.loop.recv(fd_, in_.write_ptr(), in_.writable(),
-                                    ctx_.loop.now() + ctx_.config().timeouts.client_idle);
+    int n = co_await rx_.read(in_, ctx_.loop.now() + ctx_.config().timeouts.client_idle,
+                              kReadSize);
     if (n <= 0) co_return false;
-    in_.commit(static_cast<size_t>(n));
   }
   co_return true;
 }
@@ -438,7 +415,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
       x.expect_continue = false;
     }
     RelayResult upload = co_await relay_body(
-        {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend}, x.body_framing,
+        {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend, &rx_}, x.body_framing,
         x.body_left, false);
     if (upload == RelayResult::kSourceFailed || upload == RelayResult::kMalformed) {
       // The client left or sent a malformed body: the backend connection is mid-request. No

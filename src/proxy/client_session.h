@@ -13,6 +13,7 @@
 #include "http/message.h"
 #include "http/request_parser.h"
 #include "http/response_parser.h"
+#include "io/multishot.h"
 #include "proxy/context.h"
 
 namespace fulcrum::proxy {
@@ -93,6 +94,7 @@ class ClientSession {
   char client_ip_[INET6_ADDRSTRLEN] = {};
   std::string_view client_ip_view_;
 
+  io::RecvStream rx_;     // the client's bytes, into in_
   base::Buffer in_;       // from the client
   base::Buffer out_;      // heads we write
   base::Buffer backend_in_;  // from the backend

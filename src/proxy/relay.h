@@ -8,6 +8,7 @@
 #include "base/task.h"
 #include "http/message.h"
 #include "io/loop.h"
+#include "io/multishot.h"
 
 namespace fulcrum::proxy {
 
@@ -25,6 +26,7 @@ struct RelayEnds {
   base::Buffer& buf;  // holds what was already read from `from`; bytes after the body stay in it
   io::Duration from_timeout;
   io::Duration to_timeout;
+  io::RecvStream* from_stream = nullptr;  // reads `from` through it, when set (a client)
 };
 
 // framing kContentLength relays `length` bytes; kChunked relays the chunked body as is (validated

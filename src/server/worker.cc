@@ -46,23 +46,25 @@ void Worker::reload(std::shared_ptr<const config::Config> config) {
 void Worker::log_stats() const { server::log_stats(ctx_.config(), backends_.shared()); }
 
 base::Task<void> Worker::accept_loop(Listener& listener) {
-  while (accepting_) {
-    io::OpAwaiter accept = loop_.accept(listener.fd);
-    listener.pending_accept = &accept.op();
-    int fd = co_await accept;
-    listener.pending_accept = nullptr;
+  io::Acceptor acceptor(loop_, listener.fd);
+  listener.acceptor = &acceptor;
+  // Until stop_accepting() has ended the acceptor: a connection accepted meanwhile is served
+  // (and told to close after its request, as the worker drains).
+  for (;;) {
+    int fd = co_await acceptor;
     if (fd >= 0) {
       net::set_nodelay(fd);
       base::spawn(proxy::ClientSession::serve(ctx_, fd));
       continue;
     }
-    if (!accepting_) break;
-    if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) {
+    if (accepting_ && (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM)) {
       // Out of descriptors: pause instead of spinning; connections wait in the backlog.
       LOG_WARN("accept: %s; pausing accepts for 100ms", std::strerror(-fd));
       co_await loop_.sleep(std::chrono::milliseconds(100));
     }
+    if (!accepting_) break;
   }
+  listener.acceptor = nullptr;
   loop_.close(listener.fd);
   listener.fd = -1;
   --open_listeners_;
@@ -91,7 +93,7 @@ void Worker::stop_accepting() {
   // The sockets are closed by the accept loops once their accepts are over. Not shut down: in
   // multi-process mode they are shared with the master and the next worker of this slot.
   for (Listener& l : listeners_) {
-    if (l.pending_accept) loop_.cancel(*l.pending_accept);
+    if (l.acceptor) l.acceptor->stop();
   }
 }
 

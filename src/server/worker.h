@@ -11,6 +11,7 @@
 #include "base/task.h"
 #include "config/config.h"
 #include "io/loop.h"
+#include "io/multishot.h"
 #include "proxy/context.h"
 #include "upstream/backend_table.h"
 
@@ -40,7 +41,7 @@ class Worker {
  private:
   struct Listener {
     int fd = -1;
-    io::Op* pending_accept = nullptr;  // set while its accept loop waits in accept
+    io::Acceptor* acceptor = nullptr;  // set while its accept loop runs
   };
   base::Task<void> accept_loop(Listener& listener);
   void stop_accepting();

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "connection.h"
+#include "io/multishot.h"
 #include "net/address.h"
 #include "net/socket.h"
 
@@ -27,8 +28,9 @@ base::Task<void> serve_connection(io::Loop& loop, int fd, const ServerConfig& co
 base::Task<void> accept_connections(io::Loop& loop, int listen_fd, const ServerConfig& config,
                                     Stats& stats) {
   using namespace std::chrono_literals;
+  io::Acceptor acceptor(loop, listen_fd);
   for (;;) {
-    int fd = co_await loop.accept(listen_fd);
+    int fd = co_await acceptor;
     if (fd < 0) {
       // A client that gave up before we took it is routine; anything else (EMFILE, ENOBUFS)
       // would fail again at once, so wait for connections to go away rather than spin.

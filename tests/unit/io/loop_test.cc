@@ -1,5 +1,6 @@
 // The same tests run on every I/O backend (DESIGN principle 7).
 #include "io/loop.h"
+#include "io/multishot.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -55,8 +56,11 @@ TEST_P(LoopTest, AcceptConnectSendRecvLargePayload) {
   bool sent_all = false;
 
   auto server = [&]() -> Task<void> {
-    int fd = co_await loop_->accept(lfd);
+    Acceptor acceptor(*loop_, lfd);
+    int fd = co_await acceptor;
     EXPECT_GE(fd, 0);
+    acceptor.stop();
+    EXPECT_EQ(co_await acceptor, -ECANCELED);
     std::vector<char> buf(65536);
     for (;;) {
       int n = co_await loop_->recv(fd, buf.data(), buf.size());

@@ -1,0 +1,114 @@
+#pragma once
+// Operations that complete more than once: accepting on a listening socket and receiving from a
+// client. With io_uring each is one multishot submission that stays in the kernel across its
+// completions, so a busy listener or keep-alive connection costs no submission per connection or
+// per request. With epoll each completion is an ordinary operation started when awaited.
+//
+// Lifetime rule (as for io::Op): the object lives in the frame of the coroutine that uses it,
+// which must see its submission end before the frame goes: an Acceptor ends with the completion
+// that stop() causes, a RecvStream with close().
+#include <coroutine>
+
+#include "base/buffer.h"
+#include "io/loop.h"
+
+namespace fulcrum::io {
+
+// The connections accepted on one listening socket, awaited one at a time:
+//   int fd = co_await acceptor;
+// gives the next connection (non-blocking, close-on-exec) or -errno. After an error (EMFILE...)
+// the io_uring submission has ended and the next await starts another.
+class Acceptor {
+ public:
+  Acceptor(Loop& loop, int listen_fd);
+  Acceptor(const Acceptor&) = delete;
+  Acceptor& operator=(const Acceptor&) = delete;
+
+  // Ends accepting: the coroutine waiting on the acceptor resumes with -ECANCELED (or with a
+  // connection accepted just before, and -ECANCELED at its next await), as does every await
+  // after.
+  void stop();
+
+  bool await_ready() noexcept;
+  bool await_suspend(std::coroutine_handle<> h);
+  int await_resume() noexcept;
+
+ private:
+  friend class Loop;
+  static void on_completion(Op& op, int result);
+
+  Op op_;  // first: on_completion finds the acceptor from it
+  // A completion that came while nobody waited. The owner awaits again before it returns to the
+  // loop, so at most one can be held (see on_completion).
+  bool has_result_ = false;
+  bool stopped_ = false;
+};
+
+// The bytes a connected socket receives, appended to the reader's buffer on demand:
+//   int n = co_await stream.read(buf, deadline, room);
+// gives the number of bytes appended (at least 1), 0 at the end of the stream, or -errno
+// (-ETIMEDOUT when the deadline passed first). buf is left alone by others until it completes.
+//
+// With io_uring the kernel takes a buffer from the loop's provided-buffer ring when bytes arrive,
+// so a connection that waits holds no memory of its own; each completion's bytes are copied out
+// and the ring buffer goes back at once. Bytes that arrive while nobody reads wait in the stream
+// (pending_), up to kPendingMax: past that receiving pauses until the next read, so that a peer
+// cannot make fulcrum hold more. With epoll a read waits for readiness, then receives into buf,
+// making `room` bytes of space only once bytes are there.
+class RecvStream {
+ public:
+  static constexpr size_t kPendingMax = 64 * 1024;
+
+  RecvStream(Loop& loop, int fd);
+  RecvStream(const RecvStream&) = delete;
+  RecvStream& operator=(const RecvStream&) = delete;
+
+  class [[nodiscard]] ReadAwaiter {
+   public:
+    bool await_ready() noexcept;
+    bool await_suspend(std::coroutine_handle<> h);
+    int await_resume() noexcept;
+
+   private:
+    friend class RecvStream;
+    ReadAwaiter(RecvStream& s, base::Buffer& buf, TimePoint deadline, size_t room)
+        : s_(s), buf_(buf), deadline_(deadline), room_(room) {}
+    RecvStream& s_;
+    base::Buffer& buf_;
+    TimePoint deadline_;
+    size_t room_;
+    int ready_ = 0;  // what await_ready found without waiting
+  };
+  ReadAwaiter read(base::Buffer& buf, TimePoint deadline, size_t room) {
+    return ReadAwaiter(*this, buf, deadline, room);
+  }
+
+  // Ends the receive in the kernel; once it completes the socket may be closed and the stream
+  // destroyed.
+  class [[nodiscard]] CloseAwaiter {
+   public:
+    bool await_ready() const noexcept { return !s_.op_.armed; }
+    void await_suspend(std::coroutine_handle<> h);
+    void await_resume() const noexcept {}
+
+   private:
+    friend class RecvStream;
+    explicit CloseAwaiter(RecvStream& s) : s_(s) {}
+    RecvStream& s_;
+  };
+  CloseAwaiter close() { return CloseAwaiter(*this); }
+
+ private:
+  friend class Loop;
+  static constexpr int kOpen = 1;
+  static void on_completion(Op& op, int result, const char* data);
+  bool begin_read(base::Buffer& into, TimePoint deadline, size_t room, std::coroutine_handle<> h);
+
+  Op op_;                 // first: on_completion finds the stream from it
+  int end_ = kOpen;       // the stream's end, once seen while nobody read: 0 or -errno
+  bool closing_ = false;  // close() waits for the submission's last completion
+  bool pausing_ = false;  // the submission was cancelled because pending_ was full
+  base::Buffer pending_;
+};
+
+}  // namespace fulcrum::io
