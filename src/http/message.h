@@ -38,6 +38,7 @@ struct Limits {
   uint32_t max_request_line = 8192;   // bytes of the request line without its CRLF; more is 414
   uint32_t max_header_bytes = 32768;  // bytes of the whole head, final empty line included; 431
   uint32_t max_headers = 100;         // header fields; more is 431
+  friend bool operator==(const Limits&, const Limits&) = default;
 };
 
 enum class Method : uint8_t {

@@ -69,13 +69,26 @@ uint64_t coalesce_body(base::Buffer& from, http::Framing framing, uint64_t lengt
 
 base::Task<void> ClientSession::serve(ProxyContext& ctx, int fd) {
   ClientSession session(ctx, fd);
-  co_await session.run();
+  for (bool open = true; open;) {
+    // Waiting for a request's first bytes, the connection holds no buffer and no request state:
+    // this frame and the session are all an idle connection costs.
+    if (session.in_.empty()) {
+      session.in_.release();
+      const config::Timeouts& t = ctx.config().timeouts;
+      // The first request of a connection gets the head timeout from the start.
+      const io::TimePoint deadline =
+          ctx.loop.now() + (session.requests_ == 0 ? t.client_header : t.client_idle);
+      int n = co_await session.rx_.read(session.in_, deadline, kHeadReadSize);
+      if (n <= 0) break;
+    }
+    open = co_await session.exchange();
+  }
+  if (session.answered_error_) co_await session.linger();
   co_await session.rx_.close();
 }
 
 ClientSession::ClientSession(ProxyContext& ctx, int fd)
-    : ctx_(ctx), fd_(fd), rx_(ctx.loop, fd), request_parser_(ctx.config().limits),
-      response_parser_(ctx.config().limits) {
+    : ctx_(ctx), fd_(fd), rx_(ctx.loop, fd) {
   net::Address peer;
   if (net::peer_address(fd, &peer)) client_ip_view_ = peer.ip(client_ip_, sizeof client_ip_);
   next_ = ctx_.sessions;
@@ -104,26 +117,31 @@ void ClientSession::abort() {
   if (backend_fd_ >= 0) ::shutdown(backend_fd_, SHUT_RDWR);
 }
 
-base::Task<void> ClientSession::run() {
-  for (;;) {
-    int status = co_await read_request_head();
-    if (status == kCloseQuietly) break;
-    if (status != kHeadReady) {
-      co_await send_error(status);
-      break;
+base::Task<bool> ClientSession::exchange() {
+  struct Lease {
+    ClientSession& s;
+    explicit Lease(ClientSession& session) : s(session) { s.st_ = &s.ctx_.take_state(); }
+    ~Lease() {
+      s.ctx_.give_state(*s.st_);
+      s.st_ = nullptr;
     }
-    ++requests_;
-    ctx_.counters.requests.fetch_add(1, std::memory_order_relaxed);
-    // The request keeps the configuration it starts with, even if a reload comes meanwhile.
-    struct Hold {
-      ProxyContext& ctx;
-      Generation& gen;
-      ~Hold() { ctx.release(gen); }
-    } hold{ctx_, ctx_.acquire()};
-    bool keep_alive = co_await forward(hold.gen);
-    if (!keep_alive) break;
+  } lease(*this);
+  int status = co_await read_request_head();
+  if (status == kCloseQuietly) co_return false;
+  if (status != kHeadReady) {
+    co_await send_error(status);
+    co_return false;
   }
-  if (answered_error_) co_await linger();
+  ++requests_;
+  ctx_.counters.requests.fetch_add(1, std::memory_order_relaxed);
+  // The request keeps the configuration it starts with, even if a reload comes meanwhile.
+  struct Hold {
+    ProxyContext& ctx;
+    Generation& gen;
+    ~Hold() { ctx.release(gen); }
+  } hold{ctx_, ctx_.acquire()};
+  bool keep_alive = co_await forward(hold.gen);
+  co_return keep_alive;
 }
 
 base::Task<void> ClientSession::linger() {
@@ -138,36 +156,21 @@ base::Task<void> ClientSession::linger() {
 }
 
 base::Task<int> ClientSession::read_request_head() {
-  // A copy: a reload while the connection waits may free the configuration it came from.
-  const config::Timeouts t = ctx_.config().timeouts;
-  io::Loop& loop = ctx_.loop;
-  request_parser_.reset();
-  // Between requests a client may idle; once a head has started it must arrive in time. The
-  // first request of a connection gets the head timeout from the start.
-  const io::TimePoint idle_deadline = loop.now() + (requests_ == 0 ? t.client_header : t.client_idle);
-  // What the last exchange wrote and read is done with: a connection that waits for its next
-  // request holds no buffer.
-  out_.release();
-  backend_in_.release();
-  io::TimePoint head_deadline = io::Loop::kNoDeadline;
+  st_->request_parser.reset();
+  // Once a head has started it must arrive in time.
+  const io::TimePoint deadline = ctx_.loop.now() + ctx_.config().timeouts.client_header;
   for (;;) {
-    if (!in_.empty()) {
-      if (head_deadline == io::Loop::kNoDeadline) head_deadline = loop.now() + t.client_header;
-      switch (request_parser_.parse(in_.data(), in_.size(), req_)) {
-        case http::ParseStatus::kComplete:
-          co_return kHeadReady;
-        case http::ParseStatus::kError:
-          co_return request_parser_.error_status();
-        case http::ParseStatus::kIncomplete:
-          break;
-      }
-    } else {
-      in_.release();
+    switch (st_->request_parser.parse(in_.data(), in_.size(), st_->req)) {
+      case http::ParseStatus::kComplete:
+        co_return kHeadReady;
+      case http::ParseStatus::kError:
+        co_return st_->request_parser.error_status();
+      case http::ParseStatus::kIncomplete:
+        break;
     }
-    int n = co_await rx_.read(in_, in_.empty() ? idle_deadline : head_deadline, kHeadReadSize);
+    int n = co_await rx_.read(in_, deadline, kHeadReadSize);
     if (n > 0) continue;
-    if (n == -ETIMEDOUT && !in_.empty()) co_return 408;
-    co_return kCloseQuietly;
+    co_return n == -ETIMEDOUT ? 408 : kCloseQuietly;
   }
 }
 
@@ -191,11 +194,11 @@ base::Task<int> ClientSession::open_backend(bool* reused) {
 
 void ClientSession::release_backend(bool reusable) {
   if (backend_fd_ < 0) return;
-  if (reusable && backend_in_.empty()) {
+  if (reusable && st_->backend_in.empty()) {
     backend().idle.put(backend_fd_);
   } else {
     ctx_.loop.close(backend_fd_);
-    backend_in_.clear();
+    st_->backend_in.clear();
   }
   backend_fd_ = -1;
 }
@@ -203,16 +206,16 @@ void ClientSession::release_backend(bool reusable) {
 base::Task<void> ClientSession::send_error(int status) {
   answered_error_ = true;
   ctx_.counters.error_responses.fetch_add(1, std::memory_order_relaxed);
-  out_.clear();
-  write_error_response(status, out_);
-  co_await ctx_.loop.send(fd_, out_.data(), out_.size(),
+  st_->out.clear();
+  write_error_response(status, st_->out);
+  co_await ctx_.loop.send(fd_, st_->out.data(), st_->out.size(),
                           ctx_.loop.now() + ctx_.config().timeouts.client_idle);
 }
 
 base::Task<bool> ClientSession::keep_body(uint64_t length) {
   while (length > 0) {
     size_t take = static_cast<size_t>(std::min<uint64_t>(in_.size(), length));
-    out_.append(in_.data(), take);
+    st_->out.append(in_.data(), take);
     in_.consume(take);
     length -= take;
     if (length == 0) break;
@@ -228,21 +231,21 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   io::Loop& loop = ctx_.loop;
   // The head's slices point into in_; keep what is needed after the head leaves it.
   Exchange x;
-  x.head_request = req_.method == http::Method::kHead;
-  x.client_minor = req_.version_minor;
-  x.body_framing = req_.framing;
-  x.body_left = req_.framing == http::Framing::kContentLength ? req_.content_length : 0;
-  x.expect_continue = req_.expect_continue && (x.body_framing == http::Framing::kChunked ||
+  x.head_request = st_->req.method == http::Method::kHead;
+  x.client_minor = st_->req.version_minor;
+  x.body_framing = st_->req.framing;
+  x.body_left = st_->req.framing == http::Framing::kContentLength ? st_->req.content_length : 0;
+  x.expect_continue = st_->req.expect_continue && (x.body_framing == http::Framing::kChunked ||
                                                x.body_left > 0);
-  x.client_keep = req_.keep_alive;
-  x.idempotent = is_idempotent(req_.method);
+  x.client_keep = st_->req.keep_alive;
+  x.idempotent = is_idempotent(st_->req.method);
 
-  const Target target = gen.route(in_.data(), req_);
+  const Target target = gen.route(in_.data(), st_->req);
   pool_ = target.pool;
   const config::PoolConfig& pool = *pool_->config;
   upstream::PickContext pick;
   if (pool.strategy == upstream::Strategy::kHash) {
-    pick.key = balance_key(pool.hash_key, in_.data(), req_, client_ip_view_);
+    pick.key = balance_key(pool.hash_key, in_.data(), st_->req, client_ip_view_);
   }
   http::ForwardInfo info;
   info.client_ip = client_ip_view_;
@@ -251,13 +254,13 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   info.forwarded = target.headers->forwarded;
   char request_id[kRequestIdSize];
   if (target.headers->request_id &&
-      !http::find_header(in_.data(), req_.headers, "x-request-id")) {
+      !http::find_header(in_.data(), st_->req.headers, "x-request-id")) {
     info.request_id = make_request_id(ctx_.random, request_id);
   }
   response_edits_ = &target.headers->response;
-  out_.clear();
-  http::write_request_head(in_.data(), req_, info, out_);
-  in_.consume(req_.head_size);
+  st_->out.clear();
+  http::write_request_head(in_.data(), st_->req, info, st_->out);
+  in_.consume(st_->req.head_size);
 
   // A small body is read whole before the first attempt, so that a failed attempt can be
   // repeated on another backend; a larger or chunked one streams and allows no retry once sent.
@@ -342,26 +345,26 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   }
   in_flight->ok = true;
 
-  const http::Framing resp_framing = resp_.framing;
+  const http::Framing resp_framing = st_->resp.framing;
   // A chunked response cannot be framed for an HTTP/1.0 client: it gets the payload and the
   // connection's end marks the body's end.
   const bool dechunk = x.client_minor == 0 && resp_framing == http::Framing::kChunked;
   const bool client_keep = x.client_keep && !ctx_.draining &&
                            resp_framing != http::Framing::kUntilClose && !dechunk;
-  out_.clear();
-  http::write_response_head(backend_in_.data(), resp_, !client_keep, x.client_minor, out_,
+  st_->out.clear();
+  http::write_response_head(st_->backend_in.data(), st_->resp, !client_keep, x.client_minor, st_->out,
                             *response_edits_);
-  const bool backend_keep = resp_.keep_alive;
-  backend_in_.consume(resp_.head_size);
+  const bool backend_keep = st_->resp.keep_alive;
+  st_->backend_in.consume(st_->resp.head_size);
   uint64_t resp_length =
-      dechunk ? 0 : coalesce_body(backend_in_, resp_framing, resp_.content_length, out_);
-  int sent = co_await loop.send(fd_, out_.data(), out_.size(), loop.now() + t.client_idle);
+      dechunk ? 0 : coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length, st_->out);
+  int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(), loop.now() + t.client_idle);
   if (sent < 0) {
     release_backend(false);
     co_return false;
   }
   RelayResult download = co_await relay_body(
-      {loop, backend_fd_, fd_, backend_in_, pool.timeouts.backend, t.client_idle},
+      {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle},
       resp_framing, resp_length, dechunk);
   if (download != RelayResult::kDone) {
     // Response bytes already reached the client: closing is the only honest signal left.
@@ -382,7 +385,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   // A pooled connection may have been closed by the backend just as the request went out (a
   // backend ends idle keep-alive connections when it likes): then the request goes once more on
   // a fresh connection, when nothing of it can have been acted on (the send failed) or nothing
-  // came back and it is safe to send again (idempotent, and whole in out_), as nginx does.
+  // came back and it is safe to send again (idempotent, and whole in st_->out), as nginx does.
   const bool resendable = x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
   for (bool fresh_try = false;; fresh_try = true) {
     bool reused = false;
@@ -395,7 +398,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
       co_return fd == -ETIMEDOUT ? 504 : 502;
     }
     backend_fd_ = fd;
-    int r = co_await loop.send(fd, out_.data(), out_.size(), loop.now() + backend.timeouts.backend);
+    int r = co_await loop.send(fd, st_->out.data(), st_->out.size(), loop.now() + backend.timeouts.backend);
     if (r < 0) {
       release_backend(false);
       if (reused && !fresh_try) continue;
@@ -440,7 +443,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     co_return status;
   }
   // A status the configuration counts as failure (502-504 by default) still goes to the client.
-  bool bad_status = config::in_ranges(backend.check.failure_statuses, resp_.status);
+  bool bad_status = config::in_ranges(backend.check.failure_statuses, st_->resp.status);
   upstream::record_outcome(backend, !bad_status, loop.now(),
                            bad_status ? "failure status" : "response");
   co_return 0;
@@ -449,41 +452,41 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
 base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t client_minor) {
   io::Loop& loop = ctx_.loop;
   const io::TimePoint deadline = loop.now() + backend().timeouts.backend;
-  response_parser_.reset();
+  st_->response_parser.reset();
   for (;;) {
-    if (!backend_in_.empty()) {
-      switch (response_parser_.parse(backend_in_.data(), backend_in_.size(), resp_, head_request)) {
+    if (!st_->backend_in.empty()) {
+      switch (st_->response_parser.parse(st_->backend_in.data(), st_->backend_in.size(), st_->resp, head_request)) {
         case http::ParseStatus::kError:
           co_return 502;
         case http::ParseStatus::kIncomplete:
           break;
         case http::ParseStatus::kComplete:
-          if (resp_.status >= 200) co_return 0;
+          if (st_->resp.status >= 200) co_return 0;
           // Upgrades are not relayed (the request's Upgrade header was removed), so a 101
           // is a backend error.
-          if (resp_.status == 101) co_return 502;
+          if (st_->resp.status == 101) co_return 502;
           // Interim responses (103 Early Hints, a 100 the backend sends anyway) go to the client
           // as they are, HTTP/1.1 clients only (RFC 9110 §15.2).
           if (client_minor >= 1) {
-            out_.clear();
-            http::write_response_head(backend_in_.data(), resp_, false, client_minor, out_);
-            int sent = co_await loop.send(fd_, out_.data(), out_.size(),
+            st_->out.clear();
+            http::write_response_head(st_->backend_in.data(), st_->resp, false, client_minor, st_->out);
+            int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(),
                                           loop.now() + ctx_.config().timeouts.client_idle);
             if (sent < 0) {
               co_return 502;
             }
           }
-          backend_in_.consume(resp_.head_size);
-          response_parser_.reset();
+          st_->backend_in.consume(st_->resp.head_size);
+          st_->response_parser.reset();
           continue;
       }
     }
-    backend_in_.reserve(kReadSize);
-    int n = co_await loop.recv(backend_fd_, backend_in_.write_ptr(), backend_in_.writable(),
+    st_->backend_in.reserve(kReadSize);
+    int n = co_await loop.recv(backend_fd_, st_->backend_in.write_ptr(), st_->backend_in.writable(),
                                deadline);
     if (n > 0) {
       response_bytes_ += static_cast<uint64_t>(n);
-      backend_in_.commit(static_cast<size_t>(n));
+      st_->backend_in.commit(static_cast<size_t>(n));
       continue;
     }
     co_return n == -ETIMEDOUT ? 504 : 502;

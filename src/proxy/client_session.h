@@ -1,7 +1,9 @@
 #pragma once
 // One client connection: reads requests, forwards each to a backend, streams the answer back,
-// and keeps the connection alive while both sides allow it. Everything it owns lives in the
-// frame of serve(), so a connection costs no allocation beyond its buffers.
+// and keeps the connection alive while both sides allow it. The session lives in the frame of
+// serve(); what a request needs beyond it (parsers, heads, the buffers to and from the backend)
+// is a RequestState taken from the loop's free list for the time of the request, so that an
+// idle connection costs only that frame, and a busy one no allocation.
 #include <netinet/in.h>
 
 #include <cstdint>
@@ -11,8 +13,6 @@
 #include "base/task.h"
 #include "http/forward.h"
 #include "http/message.h"
-#include "http/request_parser.h"
-#include "http/response_parser.h"
 #include "io/multishot.h"
 #include "proxy/context.h"
 
@@ -51,7 +51,9 @@ class ClientSession {
     bool idempotent = false;  // RFC 9110 §9.2.2: safe to send again
   };
 
-  base::Task<void> run();
+  // One request, from the rest of its head (in_ holds its first bytes) to the end of its
+  // response, with request state taken for that time; returns whether the connection stays open.
+  base::Task<bool> exchange();
   upstream::Backend& backend() const { return *pool_->backends[backend_]; }
   // Returns kHeadReady, kCloseQuietly, or an HTTP status to answer with before closing.
   base::Task<int> read_request_head();
@@ -96,12 +98,7 @@ class ClientSession {
 
   io::RecvStream rx_;     // the client's bytes, into in_
   base::Buffer in_;       // from the client
-  base::Buffer out_;      // heads we write
-  base::Buffer backend_in_;  // from the backend
-  http::RequestParser request_parser_;
-  http::ResponseParser response_parser_;
-  http::RequestHead req_;
-  http::ResponseHead resp_;
+  RequestState* st_ = nullptr;  // while a request is in progress
 };
 
 }  // namespace fulcrum::proxy

@@ -1,12 +1,16 @@
 #pragma once
 // What the client sessions of one loop share: the loop, the backends, the configuration in
-// force (a Generation) and the older ones still finishing requests, and the list of live
-// sessions (for draining).
+// force (a Generation) and the older ones still finishing requests, the list of live sessions
+// (for draining), and the request states that no request uses at the moment.
 #include <cstddef>
 #include <memory>
 #include <vector>
 
+#include "base/buffer.h"
 #include "config/config.h"
+#include "http/message.h"
+#include "http/request_parser.h"
+#include "http/response_parser.h"
 #include "io/loop.h"
 #include "proxy/generation.h"
 #include "upstream/backend_table.h"
@@ -15,6 +19,20 @@
 namespace fulcrum::proxy {
 
 class ClientSession;
+
+// What a request needs while it is read and forwarded, beyond its connection. Reused from
+// request to request: its header lists keep their capacity, so a request allocates nothing.
+struct RequestState {
+  explicit RequestState(const http::Limits& l)
+      : limits(l), request_parser(l), response_parser(l) {}
+  http::Limits limits;  // the parsers'
+  http::RequestParser request_parser;
+  http::ResponseParser response_parser;
+  http::RequestHead req;
+  http::ResponseHead resp;
+  base::Buffer out;         // heads fulcrum writes
+  base::Buffer backend_in;  // from the backend
+};
 
 class ProxyContext {
  public:
@@ -33,6 +51,11 @@ class ProxyContext {
     if (--g.users == 0 && &g != current_) retire(g);
   }
   const config::Config& config() const { return current_->config(); }
+
+  // A request state for a request that starts now, with the limits in force; give it back when
+  // the request is over.
+  RequestState& take_state();
+  void give_state(RequestState& s);
 
   io::Loop& loop;
   upstream::BackendTable& backends;
@@ -53,6 +76,9 @@ class ProxyContext {
   uint64_t seed_;
   Generation* current_ = nullptr;
   std::vector<std::unique_ptr<Generation>> generations_;  // current_ and older ones in use
+  // Every state made so far (as many as requests were ever in progress at once), and the free.
+  std::vector<std::unique_ptr<RequestState>> states_;
+  std::vector<RequestState*> free_states_;
 };
 
 }  // namespace fulcrum::proxy
