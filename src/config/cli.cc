@@ -11,15 +11,19 @@
 namespace fulcrum::config {
 namespace {
 
+// `nonzero`, when given, names what the duration is for and refuses 0, as the file does for it.
 void add_duration(CLI::App& app, const std::string& name, milliseconds* target,
-                  const std::string& help) {
+                  const std::string& help, const std::string& nonzero = "") {
   app.add_option_function<std::string>(
          name,
-         [name, target](const std::string& text) {
+         [name, target, nonzero](const std::string& text) {
            auto d = parse_duration(text);
            if (!d) {
              throw CLI::ValidationError(name, "'" + text +
                                                   "' is not a duration (e.g. 500ms, 10s, 2m)");
+           }
+           if (!nonzero.empty() && d->count() == 0) {
+             throw CLI::ValidationError(name, "0 is not a " + nonzero + " (more than 0)");
            }
            *target = *d;
          },
@@ -196,8 +200,9 @@ int parse_command_line(int argc, char** argv, Config* config) {
   bool no_health_checks = false;
   std::string health_status = "200";
   app.add_flag("--no-health-checks", no_health_checks, "No active probes (passive checks stay)");
-  add_duration(app, "--health-interval", &h.interval, "Time between two probes of a backend");
-  add_duration(app, "--health-timeout", &h.timeout, "Time a probe may take");
+  add_duration(app, "--health-interval", &h.interval, "Time between two probes of a backend",
+               "probe interval");
+  add_duration(app, "--health-timeout", &h.timeout, "Time a probe may take", "probe timeout");
   app.add_option("--health-path", h.path, "What probes GET")->capture_default_str();
   app.add_option("--health-status", health_status, "Expected probe status, e.g. 200 or 200-399")
       ->capture_default_str();

@@ -139,6 +139,9 @@ class BadArgumentTest(harness.TestCase):
         result = run_fulcrum(self.backend() + ["--check", "--health-interval", "500ms"])
         self.assertEqual(result.returncode, 0, result.stderr)
 
+    def test_zero_health_interval(self):
+        self.assertUsageError(self.backend() + ["--health-interval", "0"], "--health-interval")
+
     # Over a file, a flag is held to the file's values as the file's own keys are to each other.
     def test_health_interval_below_the_files_timeout(self):
         path = pool_file(self, harness.free_port(), "timeout: 3s")

@@ -100,5 +100,18 @@ TEST(CliHealth, WithoutAFileTheFlagsFollowTheSameRule) {
             "before the next (see --help)\n");
 }
 
+// As in the file: a probe interval or timeout of 0 would probe without pause, or fail every probe.
+TEST(CliHealth, ZeroIsNotAProbeIntervalOrTimeout) {
+  Outcome out = parse({"-b", "127.0.0.1:9001", "--health-interval", "0"});
+  EXPECT_EQ(out.rc, 2);
+  EXPECT_EQ(out.errors,
+            "fulcrum: --health-interval: 0 is not a probe interval (more than 0) (see --help)\n");
+  out = parse({"-b", "127.0.0.1:9001", "--health-timeout", "0ms"});
+  EXPECT_EQ(out.rc, 2);
+  EXPECT_EQ(out.errors,
+            "fulcrum: --health-timeout: 0 is not a probe timeout (more than 0) (see --help)\n");
+  EXPECT_EQ(parse({"-b", "127.0.0.1:9001", "--slow-start", "0"}).rc, -1);  // 0 means at once there
+}
+
 }  // namespace
 }  // namespace fulcrum::config
