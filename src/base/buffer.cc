@@ -1,9 +1,10 @@
 #include "base/buffer.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <new>
+
+#include "base/free_lists.h"
 
 namespace fulcrum::base {
 namespace {
@@ -15,61 +16,30 @@ constexpr size_t kClasses = 9;  // 256 B .. 64 KiB
 // moment; beyond that they go back to malloc, so that a burst does not pin memory for good.
 constexpr size_t kKeptPerClass = 128;
 
-struct FreeBlock {
-  FreeBlock* next;
-};
-
-struct BlockCache {
-  std::array<FreeBlock*, kClasses> heads{};
-  std::array<size_t, kClasses> counts{};
-  ~BlockCache() {
-    for (FreeBlock* head : heads) {
-      while (head) {
-        FreeBlock* next = head->next;
-        ::operator delete(head);
-        head = next;
-      }
-    }
-  }
-};
-
-thread_local BlockCache cache;
+thread_local FreeLists<kClasses, kKeptPerClass> blocks;
 
 // The class of a power-of-two block size between kMinBlock and kMaxCachedBlock.
 size_t class_of(size_t block) {
   return static_cast<size_t>(std::countr_zero(block) - std::countr_zero(kMinBlock));
 }
 
-// At least n bytes; *block is the size actually given.
+// At least n bytes; *block is the size actually given. Larger blocks than the cache keeps are
+// exactly n bytes, so that only cached blocks are powers of two.
 char* take_block(size_t n, size_t* block) {
   if (n > kMaxCachedBlock) {
     *block = n;
     return static_cast<char*>(::operator new(n));
   }
   *block = std::bit_ceil(std::max(n, kMinBlock));
-  size_t c = class_of(*block);
-  if (FreeBlock* b = cache.heads[c]) {
-    cache.heads[c] = b->next;
-    --cache.counts[c];
-    return reinterpret_cast<char*>(b);
-  }
-  return static_cast<char*>(::operator new(*block));
+  return static_cast<char*>(blocks.take(class_of(*block), *block));
 }
 
 void give_block(char* p, size_t block) {
-  if (block > kMaxCachedBlock || !std::has_single_bit(block)) {
+  if (block > kMaxCachedBlock) {
     ::operator delete(p);
     return;
   }
-  size_t c = class_of(block);
-  if (cache.counts[c] >= kKeptPerClass) {
-    ::operator delete(p);
-    return;
-  }
-  auto* b = reinterpret_cast<FreeBlock*>(p);
-  b->next = cache.heads[c];
-  cache.heads[c] = b;
-  ++cache.counts[c];
+  blocks.give(class_of(block), p);
 }
 
 }  // namespace

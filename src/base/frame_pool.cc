@@ -1,7 +1,8 @@
 #include "base/frame_pool.h"
 
-#include <array>
 #include <new>
+
+#include "base/free_lists.h"
 
 namespace fulcrum::base {
 namespace {
@@ -9,24 +10,9 @@ namespace {
 constexpr size_t kGranule = 64;
 constexpr size_t kClasses = 64;  // frames up to 4 KiB are pooled; larger ones are rare
 
-struct FreeNode {
-  FreeNode* next;
-};
-
-struct FreeLists {
-  std::array<FreeNode*, kClasses> heads{};
-  ~FreeLists() {
-    for (FreeNode* head : heads) {
-      while (head) {
-        FreeNode* next = head->next;
-        ::operator delete(head);
-        head = next;
-      }
-    }
-  }
-};
-
-thread_local FreeLists free_lists;
+// Unbounded, unlike buffer blocks: frames are small, and a session's frames are taken again by
+// the next session.
+thread_local FreeLists<kClasses> frames;
 
 size_t size_class(size_t n) { return (n + kGranule - 1) / kGranule; }
 
@@ -35,11 +21,7 @@ size_t size_class(size_t n) { return (n + kGranule - 1) / kGranule; }
 void* frame_alloc(size_t n) {
   size_t c = size_class(n);
   if (c >= kClasses) return ::operator new(n);
-  if (FreeNode* node = free_lists.heads[c]) {
-    free_lists.heads[c] = node->next;
-    return node;
-  }
-  return ::operator new(c * kGranule);
+  return frames.take(c, c * kGranule);
 }
 
 void frame_free(void* p, size_t n) {
@@ -48,9 +30,7 @@ void frame_free(void* p, size_t n) {
     ::operator delete(p);
     return;
   }
-  auto* node = static_cast<FreeNode*>(p);
-  node->next = free_lists.heads[c];
-  free_lists.heads[c] = node;
+  frames.give(c, p);
 }
 
 }  // namespace fulcrum::base

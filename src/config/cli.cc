@@ -11,15 +11,19 @@
 namespace fulcrum::config {
 namespace {
 
+// `nonzero`, when given, names what the duration is for and refuses 0, as the file does for it.
 void add_duration(CLI::App& app, const std::string& name, milliseconds* target,
-                  const std::string& help) {
+                  const std::string& help, const std::string& nonzero = "") {
   app.add_option_function<std::string>(
          name,
-         [name, target](const std::string& text) {
+         [name, target, nonzero](const std::string& text) {
            auto d = parse_duration(text);
            if (!d) {
              throw CLI::ValidationError(name, "'" + text +
                                                   "' is not a duration (e.g. 500ms, 10s, 2m)");
+           }
+           if (!nonzero.empty() && d->count() == 0) {
+             throw CLI::ValidationError(name, "0 is not a " + nonzero + " (more than 0)");
            }
            *target = *d;
          },
@@ -73,6 +77,7 @@ const std::pair<const char*, Override> kOverrides[] = {
     FULCRUM_POOL_OVERRIDE("--no-health-checks", health.enabled),
     FULCRUM_POOL_OVERRIDE("--health-interval", health.interval),
     FULCRUM_POOL_OVERRIDE("--health-timeout", health.timeout),
+    FULCRUM_POOL_OVERRIDE("--health-timeout", health.timeout_given),  // then held to the interval
     FULCRUM_POOL_OVERRIDE("--health-path", health.path),
     FULCRUM_POOL_OVERRIDE("--health-status", health.expected_status),
     FULCRUM_POOL_OVERRIDE("--unhealthy-threshold", health.unhealthy_threshold),
@@ -116,6 +121,25 @@ bool parse_backend(const std::string& text, BackendConfig* b, std::string* error
   }
   return net::split_host_port(address, &b->host, &b->port, error) &&
          net::resolve(b->host, b->port, &b->address, error);
+}
+
+// Why the default pool's probe timeout, longer than its interval, is refused, naming the flag
+// that made it so: --health-timeout, or --health-interval below a timeout that the file gives.
+std::string health_timeout_conflict(const CLI::App& app, const HealthCheck& h,
+                                    const std::string& config_file) {
+  const std::string timeout = duration_text(h.timeout);
+  const std::string interval = duration_text(h.interval);
+  if (app.get_option("--health-timeout")->count() > 0) {
+    const bool interval_flag = app.get_option("--health-interval")->count() > 0;
+    const std::string source = interval_flag         ? ""
+                               : config_file.empty() ? ", the default"
+                                                     : ", from " + config_file;
+    return "--health-timeout: " + timeout + " is longer than the interval (" + interval + source +
+           "); a probe must end before the next";
+  }
+  return "--health-interval: " + interval + " is shorter than the probe timeout (" + timeout +
+         ") that " + config_file +
+         " gives; a probe must end before the next, so set --health-timeout too";
 }
 
 }  // namespace
@@ -176,8 +200,9 @@ int parse_command_line(int argc, char** argv, Config* config) {
   bool no_health_checks = false;
   std::string health_status = "200";
   app.add_flag("--no-health-checks", no_health_checks, "No active probes (passive checks stay)");
-  add_duration(app, "--health-interval", &h.interval, "Time between two probes of a backend");
-  add_duration(app, "--health-timeout", &h.timeout, "Time a probe may take");
+  add_duration(app, "--health-interval", &h.interval, "Time between two probes of a backend",
+               "probe interval");
+  add_duration(app, "--health-timeout", &h.timeout, "Time a probe may take", "probe timeout");
   app.add_option("--health-path", h.path, "What probes GET")->capture_default_str();
   app.add_option("--health-status", health_status, "Expected probe status, e.g. 200 or 200-399")
       ->capture_default_str();
@@ -235,11 +260,7 @@ int parse_command_line(int argc, char** argv, Config* config) {
   } else {
     return fail("--health-status: '" + health_status + "' is not a status or range (e.g. 200-399)");
   }
-  if (app.get_option("--health-timeout")->count() == 0) {
-    h.timeout = std::min(h.timeout, h.interval);  // the default yields to a shorter interval
-  } else if (h.timeout > h.interval) {
-    return fail("--health-timeout: longer than --health-interval");
-  }
+  h.timeout_given = app.get_option("--health-timeout")->count() > 0;
   if (auto key = parse_hash_key(hash_key)) {
     pool.hash_key = *key;
   } else {
@@ -278,6 +299,11 @@ int parse_command_line(int argc, char** argv, Config* config) {
     }
     // -b replaces the backends of the file's default pool.
     if (!pool.backends.empty()) result.default_pool_config().backends = pool.backends;
+  }
+  // Checked once the flags are over the file, so that a flag is held to the file's values: the
+  // file's other pools were checked as it loaded, and the flags change only the default pool.
+  if (!fit_health_timeout(&result.default_pool_config().health)) {
+    return fail(health_timeout_conflict(app, result.default_pool_config().health, cli.config_file));
   }
   if (result.listeners.empty() || app.get_option("--host")->count() > 0 ||
       app.get_option("--port")->count() > 0) {

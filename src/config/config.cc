@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "config/file_headers.h"
@@ -27,6 +28,11 @@ bool in_ranges(const std::vector<StatusRange>& ranges, unsigned status) {
     if (r.contains(status)) return true;
   }
   return false;
+}
+
+bool fit_health_timeout(HealthCheck* h) {
+  if (!h->timeout_given) h->timeout = std::min(kDefaultHealthTimeout, h->interval);
+  return h->timeout <= h->interval;
 }
 
 std::optional<HashKey> parse_hash_key(std::string_view text) {

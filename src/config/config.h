@@ -71,18 +71,29 @@ struct StatusRange {
 std::optional<StatusRange> parse_status_range(std::string_view text);
 bool in_ranges(const std::vector<StatusRange>& ranges, unsigned status);
 
+inline constexpr milliseconds kDefaultHealthTimeout{2'000};
+
 // Active health checks: a GET of `path` on each backend every `interval`.
 struct HealthCheck {
   bool enabled = true;  // active probes; passive checks (real requests) are always on
   uint32_t unhealthy_threshold = 3;  // consecutive failed probes that take a backend down
   uint32_t healthy_threshold = 2;    // consecutive good probes that bring it back
-  std::chrono::milliseconds interval{5'000};
-  std::chrono::milliseconds timeout{2'000};  // per probe; never more than interval
+  milliseconds interval{5'000};
+  milliseconds timeout{kDefaultHealthTimeout};  // per probe; never more than interval once loaded
+  // Whether the file or a flag gave the timeout: a given one is held to the interval, the default
+  // yields to it (fit_health_timeout).
+  bool timeout_given = false;
   std::string path = "/";
   std::vector<StatusRange> expected_status{StatusRange{200, 200}};  // a probe's good statuses
   // Statuses of real responses that count as a backend failure (passive checks).
   std::vector<StatusRange> failure_statuses{StatusRange{502, 504}};
 };
+
+// A probe must end before the next one starts. A timeout that was not given is the default, cut
+// to the interval when that is shorter; so it follows the interval wherever that comes from (the
+// file, or a flag over the file). Returns false, changing nothing, when a timeout that was given
+// is longer than the interval: the caller reports it where the timeout or interval was written.
+bool fit_health_timeout(HealthCheck* h);
 
 struct PoolTimeouts {
   milliseconds connect{3'000};

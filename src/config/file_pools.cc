@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "config/file_headers.h"
+#include "config/units.h"
 #include "net/address.h"
 
 namespace fulcrum::config {
@@ -23,12 +24,6 @@ bool is_pool_name(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });
-}
-
-// "10s" when whole seconds, else "1500ms".
-std::string duration_text(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
-  return std::to_string(d.count()) + "ms";
 }
 
 }  // namespace
@@ -204,6 +199,7 @@ void PoolReader::read_health(const Field& f) {
               h.interval = *d;
             } else {
               h.timeout = *d;
+              h.timeout_given = true;
               health_timeout_field_ = v;
             }
           }
@@ -245,13 +241,10 @@ PoolConfig PoolReader::finish(Position pool, const std::string& prefix) {
     reader_.error(*hash_key_field_, "only used with strategy: hash (this pool's is " +
                                         std::string(strategy_name(pool_.strategy)) + ")");
   }
-  if (health_timeout_field_ && pool_.health.timeout > pool_.health.interval) {
+  if (!fit_health_timeout(&pool_.health)) {  // only a timeout that was given can fail
     reader_.error(*health_timeout_field_,
                   duration_text(pool_.health.timeout) + " is longer than the interval (" +
                       duration_text(pool_.health.interval) + "); a probe must end before the next");
-  } else if (!health_timeout_field_) {
-    // The default timeout yields to a shorter interval.
-    pool_.health.timeout = std::min(pool_.health.timeout, pool_.health.interval);
   }
   return std::move(pool_);
 }

@@ -47,4 +47,9 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   }
 }
 
+std::string duration_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
 }  // namespace fulcrum::config

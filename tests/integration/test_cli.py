@@ -1,5 +1,6 @@
 """The command line: --help, --version, one-line errors with exit status 2, a port in use."""
 
+import os
 import re
 import socket
 
@@ -25,6 +26,15 @@ FLAGS = [
     "--help",
     "--version",
 ]
+
+
+def pool_file(test, backend_port, health):
+    """A configuration file (removed after the test) whose one pool has the health settings
+    `health`, a YAML flow map's contents."""
+    path = harness.write_temp_file(
+        'pools:\n  api:\n    backends: ["127.0.0.1:%d"]\n    health: {%s}\n' % (backend_port, health))
+    test.addCleanup(os.remove, path)
+    return path
 
 
 def flag_pattern(flag):
@@ -129,6 +139,19 @@ class BadArgumentTest(harness.TestCase):
         result = run_fulcrum(self.backend() + ["--check", "--health-interval", "500ms"])
         self.assertEqual(result.returncode, 0, result.stderr)
 
+    def test_zero_health_interval(self):
+        self.assertUsageError(self.backend() + ["--health-interval", "0"], "--health-interval")
+
+    # Over a file, a flag is held to the file's values as the file's own keys are to each other.
+    def test_health_interval_below_the_files_timeout(self):
+        path = pool_file(self, harness.free_port(), "timeout: 3s")
+        self.assertUsageError(["--check", "-c", path, "--health-interval", "1s"], "--health-interval")
+
+    def test_health_timeout_within_the_files_longer_interval_is_accepted(self):
+        path = pool_file(self, harness.free_port(), "interval: 10s")
+        result = run_fulcrum(["--check", "-c", path, "--health-timeout", "6s"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+
 
 class StartupTest(harness.TestCase):
     def test_port_in_use(self):
@@ -143,6 +166,14 @@ class StartupTest(harness.TestCase):
         self.assertLess(result.returncode, 128, stderr)
         self.assertIn("in use", stderr.lower())
         self.assertNotIn("Sanitizer", stderr)
+
+    # The default probe timeout (2 s) yields to a shorter --health-interval over a file as it
+    # does alone: probes of a backend that answers in 1 s time out.
+    def test_health_interval_over_a_file_cuts_the_default_timeout(self):
+        backend = self.start_backend(id="slow-probes")
+        path = pool_file(self, backend.port, "path: /delay/1000")
+        proxy = self.start_proxy([], ["-c", path, "--health-interval", "300ms"])
+        self.assertTrue(harness.wait_until(lambda: "up -> down (probe: timeout)" in proxy.output(), timeout=20), proxy.output())
 
     def test_every_duration_and_size_form_is_accepted(self):
         backend = self.start_backend(id="forms")
