@@ -51,6 +51,7 @@ Slice slice(size_t begin, size_t end) {
 // The authority of an absolute-form target ("scheme://authority/path?query"), or nullopt for the
 // other forms: origin ("/path"), asterisk ("*") and authority ("host:port", for CONNECT).
 std::optional<std::string_view> absolute_form_authority(std::string_view target) {
+  if (target.starts_with('/')) return std::nullopt;  // origin form, most targets: no search
   const size_t scheme_end = target.find("://");
   if (scheme_end == 0 || scheme_end == std::string_view::npos || target.find('/') < scheme_end) {
     return std::nullopt;
@@ -165,9 +166,10 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   out.expect_continue = false;
   out.host = {};
   for (const HeaderField& field : out.headers) {
-    const std::string_view name = field.name.in(data);
+    const FramingField which = framing_field(field.name.in(data));
+    if (which == FramingField::kOther) continue;  // most fields
     const std::string_view value = field.value.in(data);
-    switch (framing_field(name)) {
+    switch (which) {
       case FramingField::kOther:
         break;
       case FramingField::kContentLength:
@@ -180,6 +182,11 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
         if (hosts++ == 0) out.host = field.value;
         break;
       case FramingField::kConnection:
+        // Most often the one option that browsers send, then no list to split.
+        if (equals_lower(value, "keep-alive")) {
+          keep_alive = true;
+          break;
+        }
         for_each_list_element(value, [&](std::string_view option) {
           close = close || equals_lower(option, "close");
           keep_alive = keep_alive || equals_lower(option, "keep-alive");
