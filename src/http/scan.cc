@@ -112,10 +112,50 @@ struct Token {
 #endif
 };
 
-// Stops at control bytes other than HTAB, and at DEL; obs-text (>= 0x80) passes.
+// The stops of FieldValue in the 8 bytes of `x`, a word at a time (SWAR): bit 7 of each byte is
+// set when that byte is a stop. Each byte's sums stay below 0x100, so no carry crosses into the
+// next byte and every bit is exact, not only the first.
+constexpr uint64_t field_value_stops8(uint64_t x) {
+  constexpr uint64_t k01 = 0x0101010101010101;
+  constexpr uint64_t k80 = k01 * 0x80;
+  const uint64_t ascii = ~x & k80;  // obs-text (>= 0x80) never stops
+  const uint64_t t = x & (k01 * 0x7F);
+  const uint64_t control = ~(t + k01 * 0x60) & k80;               // t < 0x20
+  const uint64_t tab = ~((t ^ (k01 * '\t')) + k01 * 0x7F) & k80;  // t == HTAB
+  const uint64_t del = (t + k01) & k80;                           // t == 0x7F
+  return ((control & ~tab) | del) & ascii;
+}
+
+constexpr bool field_value_stops8_matches_class() {
+  for (uint64_t c = 0; c < 256; ++c) {
+    const bool stop = !(byte_class::kTable[c] & byte_class::kFieldValue);
+    // c in every byte, and c alone among value bytes in each place.
+    if (field_value_stops8(c * 0x0101010101010101) != (stop ? 0x8080808080808080 : 0)) return false;
+    for (int at = 0; at < 8; ++at) {
+      const uint64_t alone = (0x6161616161616161 & ~(uint64_t{0xFF} << (8 * at))) | c << (8 * at);
+      if (field_value_stops8(alone) != (stop ? uint64_t{0x80} << (8 * at) : 0)) return false;
+    }
+  }
+  return true;
+}
+static_assert(field_value_stops8_matches_class());
+
+// Stops at control bytes other than HTAB, and at DEL; obs-text (>= 0x80) passes. The scalar form
+// takes 8 bytes a step: values are the long part of a head (cookies, user agents), and a loop of
+// one byte a step ran at the mercy of where the compiler placed it (see docs/performance.md).
 struct FieldValue {
   static size_t scalar(const char* p, size_t n) {
-    return span_scalar<byte_class::kFieldValue>(p, n);
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if (const uint64_t stops = field_value_stops8(word)) {
+        const int bit = std::endian::native == std::endian::little ? std::countr_zero(stops)
+                                                                   : std::countl_zero(stops);
+        return i + static_cast<size_t>(bit / 8);
+      }
+    }
+    return i + span_scalar<byte_class::kFieldValue>(p + i, n - i);
   }
 #if defined(__x86_64__)
   FULCRUM_SSE42 static uint32_t stops16(const char* p) {
