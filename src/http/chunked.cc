@@ -1,6 +1,7 @@
 #include "http/chunked.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include "http/scan.h"
@@ -10,12 +11,19 @@ namespace fulcrum::http {
 namespace {
 bool is_ws(char c) { return c == ' ' || c == '\t'; }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// The value of each hex digit, -1 for other bytes: one load a digit.
+constexpr std::array<int8_t, 256> kHexValues = [] {
+  std::array<int8_t, 256> values{};
+  for (int c = 0; c < 256; ++c) {
+    values[static_cast<size_t>(c)] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+                                     : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+                                     : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                                            : int8_t{-1};
+  }
+  return values;
+}();
+
+int hex_value(char c) { return kHexValues[static_cast<uint8_t>(c)]; }
 
 // qdtext (RFC 9110 §5.6.4): HTAB, SP, VCHAR except '"' and '\', obs-text.
 bool is_qdtext(char c) { return c != '"' && c != '\\' && is_field_value_char(c); }
@@ -56,10 +64,10 @@ ChunkedDecoder::Step ChunkedDecoder::next(const char* p, size_t n) {
   return step;
 }
 
-// Most framing is a size line of a few hex digits alone, the CRLF after a chunk's data, and the
-// CRLF that ends a body without trailers. Taken whole here, each leaves the decoder exactly as
-// framing_byte() would have, byte after byte; anything else (an extension, a long size, a
-// trailer, a line not yet whole) goes byte after byte.
+// Most framing is a size line of a few hex digits, alone or with plain extensions, the CRLF after
+// a chunk's data, and the CRLF that ends a body without trailers. Taken whole here, each leaves the
+// decoder exactly as framing_byte() would have, byte after byte; anything else (whitespace or a
+// quoted value in an extension, a long size, a trailer, a line not yet whole) goes byte after byte.
 size_t ChunkedDecoder::common_framing(const char* p, size_t n) {
   const bool crlf = n >= 2 && p[0] == '\r' && p[1] == '\n';
   switch (state_) {
@@ -71,12 +79,29 @@ size_t ChunkedDecoder::common_framing(const char* p, size_t n) {
            ++digits) {
         size = size * 16 + static_cast<uint64_t>(digit);
       }
-      if (digits == 0 || n - digits < 2 || p[digits] != '\r' || p[digits + 1] != '\n') return 0;
+      if (digits == 0) return 0;
+      // Extensions in their plain form, ";name" or ";name=value" with token names and values and
+      // no whitespace, within the size line's limit.
+      const size_t line_end = std::min<size_t>(n, kMaxSizeLine);
+      size_t at = digits;
+      while (at < line_end && p[at] == ';') {
+        const size_t name = at + 1;
+        at = name;
+        while (at < line_end && is_token_char(p[at])) ++at;
+        if (at == name) return 0;
+        if (at < line_end && p[at] == '=') {
+          const size_t value = at + 1;
+          at = value;
+          while (at < line_end && is_token_char(p[at])) ++at;
+          if (at == value) return 0;
+        }
+      }
+      if (line_end - at < 2 || p[at] != '\r' || p[at + 1] != '\n') return 0;
       size_ = size;
       digits_ = static_cast<uint32_t>(digits);
-      line_bytes_ = static_cast<uint32_t>(digits + 2);
+      line_bytes_ = static_cast<uint32_t>(at + 2);
       state_ = size == 0 ? State::kTrailerStart : State::kData;
-      return digits + 2;
+      return at + 2;
     }
     case State::kDataCr:
       if (!crlf) return 0;

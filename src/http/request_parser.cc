@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <optional>
+#include <type_traits>
 
 #include "http/header_values.h"
 
@@ -16,6 +17,17 @@ bool is(std::string_view name, const char (&known)[kSize]) {
     if (name[i] != known[i]) return false;
   }
   return true;
+}
+
+// Whether p starts with `word`, a literal of 4 or 8 characters, compared as one integer.
+template <size_t kSize>
+bool starts_with_word(const char* p, const char (&word)[kSize]) {
+  using Word = std::conditional_t<kSize == 9, uint64_t, uint32_t>;
+  static_assert(kSize == 5 || kSize == 9);
+  Word a, b;
+  std::memcpy(&a, p, sizeof a);
+  std::memcpy(&b, word, sizeof b);
+  return a == b;
 }
 
 Method method_from_name(std::string_view name) {
@@ -51,6 +63,7 @@ Slice slice(size_t begin, size_t end) {
 // The authority of an absolute-form target ("scheme://authority/path?query"), or nullopt for the
 // other forms: origin ("/path"), asterisk ("*") and authority ("host:port", for CONNECT).
 std::optional<std::string_view> absolute_form_authority(std::string_view target) {
+  if (target.starts_with('/')) return std::nullopt;  // origin form, most targets: no search
   const size_t scheme_end = target.find("://");
   if (scheme_end == 0 || scheme_end == std::string_view::npos || target.find('/') < scheme_end) {
     return std::nullopt;
@@ -123,11 +136,17 @@ size_t RequestParser::parse_request_line(const char* data, size_t len, size_t be
                                          RequestHead& out, LineError& error) const {
   out.headers.clear();
   // When the line's end is known, data[cr] is a CR, which stops every scan within the line;
-  // otherwise a scan may reach len.
-  const size_t method_end = begin + scan_->span_token(data + begin, len - begin);
-  if (method_end == begin || method_end == len || data[method_end] != ' ') {
-    error = {400, "malformed method"};
-    return kEndUnknown;
+  // otherwise a scan may reach len. GET, the most common method by far, is matched with the SP
+  // after it in one compare.
+  size_t method_end = begin + 3;
+  out.method = Method::kGet;
+  if (len - begin < 4 || !starts_with_word(data + begin, "GET ")) {
+    method_end = begin + scan_->span_token(data + begin, len - begin);
+    if (method_end == begin || method_end == len || data[method_end] != ' ') {
+      error = {400, "malformed method"};
+      return kEndUnknown;
+    }
+    out.method = method_from_name({data + begin, method_end - begin});
   }
   const size_t target = method_end + 1;
   const size_t target_end = target + scan_->span_target(data + target, len - target);
@@ -139,20 +158,26 @@ size_t RequestParser::parse_request_line(const char* data, size_t len, size_t be
   const char* v = data + version;
   const bool whole =
       cr == kEndUnknown ? len - version >= 10 && v[8] == '\r' && v[9] == '\n' : cr - version == 8;
-  if (!whole || !is(std::string_view(v, 5), "HTTP/") || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
-      v[7] < '0' || v[7] > '9') {
+  if (!whole) {
     error = {400, "malformed version"};
     return kEndUnknown;
   }
-  if (v[5] != '1') {
-    error = {505, "unsupported HTTP version"};
-    return kEndUnknown;
+  // Nearly always HTTP/1.1, in one compare.
+  out.version_minor = 1;
+  if (!starts_with_word(v, "HTTP/1.1")) {
+    if (!is(std::string_view(v, 5), "HTTP/") || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+        v[7] < '0' || v[7] > '9') {
+      error = {400, "malformed version"};
+      return kEndUnknown;
+    }
+    if (v[5] != '1') {
+      error = {505, "unsupported HTTP version"};
+      return kEndUnknown;
+    }
+    out.version_minor = v[7] == '0' ? 0 : 1;
   }
-
   out.method_name = slice(begin, method_end);
-  out.method = method_from_name(out.method_name.in(data));
   out.target = slice(target, target_end);
-  out.version_minor = v[7] == '0' ? 0 : 1;
   return version + 8;
 }
 
@@ -165,9 +190,10 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   out.expect_continue = false;
   out.host = {};
   for (const HeaderField& field : out.headers) {
-    const std::string_view name = field.name.in(data);
+    const FramingField which = framing_field(field.name.in(data));
+    if (which == FramingField::kOther) continue;  // most fields
     const std::string_view value = field.value.in(data);
-    switch (framing_field(name)) {
+    switch (which) {
       case FramingField::kOther:
         break;
       case FramingField::kContentLength:
@@ -180,6 +206,11 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
         if (hosts++ == 0) out.host = field.value;
         break;
       case FramingField::kConnection:
+        // Most often the one option that browsers send, then no list to split.
+        if (equals_lower(value, "keep-alive")) {
+          keep_alive = true;
+          break;
+        }
         for_each_list_element(value, [&](std::string_view option) {
           close = close || equals_lower(option, "close");
           keep_alive = keep_alive || equals_lower(option, "keep-alive");

@@ -112,10 +112,50 @@ struct Token {
 #endif
 };
 
-// Stops at control bytes other than HTAB, and at DEL; obs-text (>= 0x80) passes.
+// The stops of FieldValue in the 8 bytes of `x`, a word at a time (SWAR): bit 7 of each byte is
+// set when that byte is a stop. Each byte's sums stay below 0x100, so no carry crosses into the
+// next byte and every bit is exact, not only the first.
+constexpr uint64_t field_value_stops8(uint64_t x) {
+  constexpr uint64_t k01 = 0x0101010101010101;
+  constexpr uint64_t k80 = k01 * 0x80;
+  const uint64_t ascii = ~x & k80;  // obs-text (>= 0x80) never stops
+  const uint64_t t = x & (k01 * 0x7F);
+  const uint64_t control = ~(t + k01 * 0x60) & k80;               // t < 0x20
+  const uint64_t tab = ~((t ^ (k01 * '\t')) + k01 * 0x7F) & k80;  // t == HTAB
+  const uint64_t del = (t + k01) & k80;                           // t == 0x7F
+  return ((control & ~tab) | del) & ascii;
+}
+
+constexpr bool field_value_stops8_matches_class() {
+  for (uint64_t c = 0; c < 256; ++c) {
+    const bool stop = !(byte_class::kTable[c] & byte_class::kFieldValue);
+    // c in every byte, and c alone among value bytes in each place.
+    if (field_value_stops8(c * 0x0101010101010101) != (stop ? 0x8080808080808080 : 0)) return false;
+    for (int at = 0; at < 8; ++at) {
+      const uint64_t alone = (0x6161616161616161 & ~(uint64_t{0xFF} << (8 * at))) | c << (8 * at);
+      if (field_value_stops8(alone) != (stop ? uint64_t{0x80} << (8 * at) : 0)) return false;
+    }
+  }
+  return true;
+}
+static_assert(field_value_stops8_matches_class());
+
+// Stops at control bytes other than HTAB, and at DEL; obs-text (>= 0x80) passes. The scalar form
+// takes 8 bytes a step: values are the long part of a head (cookies, user agents), and a loop of
+// one byte a step ran at the mercy of where the compiler placed it (see docs/performance.md).
 struct FieldValue {
   static size_t scalar(const char* p, size_t n) {
-    return span_scalar<byte_class::kFieldValue>(p, n);
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if (const uint64_t stops = field_value_stops8(word)) {
+        const int bit = std::endian::native == std::endian::little ? std::countr_zero(stops)
+                                                                   : std::countl_zero(stops);
+        return i + static_cast<size_t>(bit / 8);
+      }
+    }
+    return i + span_scalar<byte_class::kFieldValue>(p + i, n - i);
   }
 #if defined(__x86_64__)
   FULCRUM_SSE42 static uint32_t stops16(const char* p) {
@@ -180,17 +220,22 @@ FULCRUM_AVX2 size_t scan_avx2(const char* p, size_t n) {
 
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
-// Appends the field of the line that starts at `line`, whose colon and CR are known: a line in
-// the common form, whose value is what lies between them without the whitespace around it.
-inline void add_field(const char* data, size_t line, size_t colon, size_t cr,
-                      std::vector<HeaderField>& fields) {
-  // Mostly one space before the value and no whitespace after it, so the loops rarely run.
+// The field of the line that starts at `line`, whose colon and CR are known: a line in the common
+// form, whose value is what lies between them without the whitespace around it.
+inline HeaderField field_of(const char* data, size_t line, size_t colon, size_t cr) {
+  // Mostly one space before the value and no whitespace after it, so the loops rarely run: the
+  // value's bytes are field-value bytes, of which only whitespace is at most ' ' (and the CR of an
+  // empty value).
   size_t value = colon + 1 + (data[colon + 1] == ' ');
-  while (is_ows(data[value])) [[unlikely]]++ value;  // stops at the CR at the latest
+  if (static_cast<uint8_t>(data[value]) <= ' ') [[unlikely]] {
+    while (is_ows(data[value])) ++value;  // stops at the CR at the latest
+  }
   size_t end = cr;
-  while (end > value && is_ows(data[end - 1])) [[unlikely]]-- end;
-  fields.push_back({{static_cast<uint32_t>(line), static_cast<uint32_t>(colon - line)},
-                    {static_cast<uint32_t>(value), static_cast<uint32_t>(end - value)}});
+  if (static_cast<uint8_t>(data[end - 1]) <= ' ') [[unlikely]] {
+    while (end > value && is_ows(data[end - 1])) --end;
+  }
+  return {{static_cast<uint32_t>(line), static_cast<uint32_t>(colon - line)},
+          {static_cast<uint32_t>(value), static_cast<uint32_t>(end - value)}};
 }
 
 // Whether data[cr, cr + 2) is a CRLF inside data[0, end), with one compare of two bytes.
@@ -213,112 +258,186 @@ size_t field_lines_scalar(const char* data, size_t begin, size_t end, size_t max
     if (colon == end || colon == line || data[colon] != ':') break;
     const size_t cr = colon + 1 + FieldValue::scalar(data + colon + 1, end - colon - 1);
     if (!is_crlf(data, cr, end)) break;
-    add_field(data, line, colon, cr, fields);
+    fields.push_back(field_of(data, line, colon, cr));
     line = cr + 2;
   }
   return line;
 }
 
 #if defined(__x86_64__)
-// The bytes of a 64-byte block that end a name (any byte but a tchar) and that end a value (a
-// control byte other than HTAB, or DEL; the CR of a well-formed line): bit i for byte i.
-struct BlockStops {
-  uint64_t name;
-  uint64_t value;
+// The bytes of up to 64 that end or break lines, bit i for byte i: the CRs, the LFs, and the
+// other bytes that no field value may hold (control bytes but HTAB, and DEL).
+struct LineEnds {
+  uint64_t cr;
+  uint64_t lf;
+  uint64_t bad;
 };
 
-FULCRUM_SSE42 BlockStops classify_sse42(const char* p) {
-  BlockStops stops{0, 0};
-  for (int i = 0; i < 4; ++i) {
-    stops.name |= uint64_t{Token::stops16(p + 16 * i)} << (16 * i);
-    stops.value |= uint64_t{FieldValue::stops16(p + 16 * i)} << (16 * i);
+// LineEnds from one pair of nibble lookups: a byte's bits are lo[its low nibble] & hi[its high
+// nibble], CR bit 7 (what movemask takes), LF bit 6 (bit 7 once the byte is added to itself), and
+// the bad bytes in bits 0-2 (a positive byte that is not an LF): the controls with a high nibble
+// of 0, those with 1, and DEL. Bytes >= 0x80 have a high nibble over 7, whose hi is 0.
+struct LineTable {
+  alignas(16) uint8_t lo[16];
+  alignas(16) uint8_t hi[16];
+};
+
+constexpr LineTable make_line_table() {
+  LineTable t{};
+  t.lo[0x0D] |= 0x80;  // CR
+  t.hi[0] |= 0x80;
+  t.lo[0x0A] |= 0x40;  // LF
+  t.hi[0] |= 0x40;
+  for (int lo = 0; lo < 16; ++lo) {
+    if (lo != '\t' && lo != '\n' && lo != '\r') t.lo[lo] |= 0x01;
+    t.lo[lo] |= 0x02;
   }
-  return stops;
+  t.hi[0] |= 0x01;
+  t.hi[1] |= 0x02;
+  t.lo[0x0F] |= 0x04;
+  t.hi[7] |= 0x04;
+  return t;
 }
+constexpr LineTable kLineTable = make_line_table();
 
-FULCRUM_AVX2 BlockStops classify_avx2(const char* p) {
-  return {Token::stops32(p) | uint64_t{Token::stops32(p + 32)} << 32,
-          FieldValue::stops32(p) | uint64_t{FieldValue::stops32(p + 32)} << 32};
+constexpr bool line_table_matches_classes() {
+  for (int c = 0; c < 256; ++c) {
+    const int bits = c < 0x80 ? kLineTable.lo[c & 15] & kLineTable.hi[c >> 4] : 0;
+    const bool bad = !(byte_class::kTable[static_cast<size_t>(c)] & byte_class::kFieldValue) &&
+                     c != '\r' && c != '\n';
+    if ((bits == 0x80) != (c == '\r') || (bits == 0x40) != (c == '\n') ||
+        ((bits & 0x07) != 0) != bad || (bits & 0x38) != 0) {
+      return false;
+    }
+  }
+  return true;
 }
+static_assert(line_table_matches_classes());
 
-// Scanner::field_lines a block at a time: each 64 bytes are classified once, and the lines in
-// them are found from the stops, so that a line costs a few bit operations. A block is the 64
-// bytes from where the search stands; near `end`, the 64 bytes that end at `end`, shifted so that
-// the bytes past `end` stop nothing. Data shorter than a block goes to the scalar form. This
-// template has no target attribute, so that it is inlined into each instruction set's form below
-// together with that set's classify.
-template <BlockStops (*kClassify)(const char*)>
+// What the block form needs of an instruction set: the line ends of a piece of kPiece bytes, and
+// the name ends (the bytes that are not tchars) of one.
+struct Sse42 {
+  static constexpr size_t kPiece = 16;
+  FULCRUM_SSE42 static LineEnds line_ends(const char* p) {
+    const __m128i v = load16(p);
+    const __m128i nibble = _mm_set1_epi8(0x0F);
+    const __m128i bits =
+        _mm_and_si128(_mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kLineTable.lo)),
+                                       _mm_and_si128(v, nibble)),
+                      _mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kLineTable.hi)),
+                                       _mm_and_si128(_mm_srli_epi16(v, 4), nibble)));
+    const uint32_t lf = mask16(_mm_add_epi8(bits, bits));
+    return {mask16(bits), lf, mask16(_mm_cmpgt_epi8(bits, _mm_setzero_si128())) & ~lf};
+  }
+  FULCRUM_SSE42 static uint32_t name_ends(const char* p) { return Token::stops16(p); }
+};
+
+struct Avx2 {
+  static constexpr size_t kPiece = 32;
+  FULCRUM_AVX2 static LineEnds line_ends(const char* p) {
+    const __m256i v = load32(p);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i bits = _mm256_and_si256(
+        _mm256_shuffle_epi8(
+            _mm256_broadcastsi128_si256(load16(reinterpret_cast<const char*>(kLineTable.lo))),
+            _mm256_and_si256(v, nibble)),
+        _mm256_shuffle_epi8(
+            _mm256_broadcastsi128_si256(load16(reinterpret_cast<const char*>(kLineTable.hi))),
+            _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble)));
+    const uint32_t lf = mask32(_mm256_add_epi8(bits, bits));
+    return {mask32(bits), lf, mask32(_mm256_cmpgt_epi8(bits, _mm256_setzero_si256())) & ~lf};
+  }
+  FULCRUM_AVX2 static uint32_t name_ends(const char* p) { return Token::stops32(p); }
+};
+
+// Scanner::field_lines a 64-byte block at a time, from the lines' LFs. Each block is classified
+// once; a line is taken at its LF when no byte before it in the block or the ones before breaks
+// the common form in its value (a CR and an LF make each line end; no other value stop), then
+// only its name is looked at. So each line costs a bit scan and a few operations, none of which
+// waits for the line before. Near `end`, the last piece is loaded from end - kPiece, before the
+// block if need be, and shifted, so nothing past `end` is read; data shorter than a piece goes to
+// the scalar form. These templates have no target attribute, so that they are inlined into each
+// instruction set's form below together with that set's pieces.
+template <class P>
 class BlockLines {
  public:
   [[gnu::always_inline]] static size_t take(const char* data, size_t begin, size_t end, size_t max,
                                             std::vector<HeaderField>& fields) {
-    if (end < 64) return field_lines_scalar(data, begin, end, max, fields);
-    if (begin >= end) return begin;  // no block to load
-    BlockLines blocks(data, end);
-    blocks.load(begin);
+    if (end < P::kPiece) return field_lines_scalar(data, begin, end, max, fields);
     size_t line = begin;
-    for (size_t taken = 0; taken < max; ++taken) {
-      const size_t colon = blocks.find<&BlockStops::name>(line);
-      if (colon == end || colon == line || data[colon] != ':') break;
-      const size_t cr = blocks.find<&BlockStops::value>(colon + 1);
-      if (!is_crlf(data, cr, end)) break;
-      add_field(data, line, colon, cr, fields);
-      line = cr + 2;
+    size_t taken = 0;
+    uint64_t cr_before = 0;  // the CRs of the block before, for a CRLF across blocks
+    for (size_t at = begin; at < end; at += 64) {
+      const LineEnds b = end - at >= 64 ? block(data + at) : tail(data, at, end);
+      // The bit after each CR is an LF and the bit before each LF a CR; a bad byte, or an LF or
+      // the byte after a CR that breaks this, is in a line that is not in common form.
+      const uint64_t after_cr = b.cr << 1 | cr_before >> 63;
+      const uint64_t broken = b.bad | (b.lf ^ after_cr);
+      uint64_t lfs = b.lf;
+      if (broken != 0) lfs &= (uint64_t{1} << __builtin_ctzll(broken)) - 1;
+      for (; lfs != 0; lfs &= lfs - 1) {
+        const size_t lf = at + static_cast<size_t>(__builtin_ctzll(lfs));
+        // The empty line that ends the head: a CR alone.
+        if (lf == line + 1 || taken == max) return line;
+        const size_t colon = name_end(data, line, end);
+        if (colon == line || data[colon] != ':') return line;
+        fields.push_back(field_of(data, line, colon, lf - 1));
+        line = lf + 1;
+        ++taken;
+      }
+      if (broken != 0) break;
+      cr_before = b.cr;
     }
     return line;
   }
 
  private:
-  BlockLines(const char* data, size_t end) : data_(data), end_(end) {}
-
-  // Classifies the block that starts at `at` (< end_).
-  [[gnu::always_inline]] void load(size_t at) {
-    block_ = at;
-    if (end_ - at >= 64) {
-      stops_ = kClassify(data_ + at);
-      return;
+  [[gnu::always_inline]] static LineEnds block(const char* p) {
+    LineEnds b{0, 0, 0};
+    for (size_t i = 0; i < 64; i += P::kPiece) {
+      const LineEnds piece = P::line_ends(p + i);
+      b.cr |= piece.cr << i;
+      b.lf |= piece.lf << i;
+      b.bad |= piece.bad << i;
     }
-    stops_ = kClassify(data_ + end_ - 64);
-    const unsigned shift = static_cast<unsigned>(64 - (end_ - at));
-    stops_.name >>= shift;
-    stops_.value >>= shift;
+    return b;
   }
 
-  // The first byte at or after `pos` whose bit is set in kMask, or end_ if there is none. Most
-  // often it is in the block at hand.
-  template <uint64_t BlockStops::*kMask>
-  [[gnu::always_inline]] size_t find(size_t pos) {
-    const size_t offset = pos - block_;
-    if (offset < 64) [[likely]] {
-      const uint64_t bits = stops_.*kMask & (~uint64_t{0} << offset);
-      if (bits != 0) return block_ + static_cast<size_t>(__builtin_ctzll(bits));
-    } else {
-      if (pos >= end_) return end_;
-      load(pos);
-      if (stops_.*kMask != 0) return block_ + static_cast<size_t>(__builtin_ctzll(stops_.*kMask));
+  // The line ends of data[at, end), fewer than 64 bytes; end >= kPiece.
+  [[gnu::always_inline]] static LineEnds tail(const char* data, size_t at, size_t end) {
+    LineEnds b{0, 0, 0};
+    for (size_t i = 0; i < 64 && at + i < end; i += P::kPiece) {
+      const size_t from = std::min(at + i, end - P::kPiece);
+      const LineEnds piece = P::line_ends(data + from);
+      const size_t skip = at + i - from;
+      b.cr |= piece.cr >> skip << i;
+      b.lf |= piece.lf >> skip << i;
+      b.bad |= piece.bad >> skip << i;
     }
-    for (;;) {
-      if (end_ - block_ <= 64) return end_;
-      load(block_ + 64);
-      if (stops_.*kMask != 0) return block_ + static_cast<size_t>(__builtin_ctzll(stops_.*kMask));
-    }
+    return b;
   }
 
-  const char* data_;
-  size_t end_;
-  size_t block_ = 0;
-  BlockStops stops_{0, 0};
+  // The first byte at or after `line` that is not a tchar; there is one before `end` (the CR of
+  // the line at the latest).
+  [[gnu::always_inline]] static size_t name_end(const char* data, size_t line, size_t end) {
+    for (size_t at = line;; at += P::kPiece) {
+      const uint32_t stops = end - at >= P::kPiece
+                                 ? P::name_ends(data + at)
+                                 : P::name_ends(data + end - P::kPiece) >> (P::kPiece - (end - at));
+      if (stops != 0) return at + static_cast<size_t>(__builtin_ctz(stops));
+    }
+  }
 };
 
 [[gnu::flatten]] FULCRUM_SSE42 size_t field_lines_sse42(const char* data, size_t begin, size_t end,
                                                         size_t max,
                                                         std::vector<HeaderField>& fields) {
-  return BlockLines<&classify_sse42>::take(data, begin, end, max, fields);
+  return BlockLines<Sse42>::take(data, begin, end, max, fields);
 }
 [[gnu::flatten]] FULCRUM_AVX2 size_t field_lines_avx2(const char* data, size_t begin, size_t end,
                                                       size_t max,
                                                       std::vector<HeaderField>& fields) {
-  return BlockLines<&classify_avx2>::take(data, begin, end, max, fields);
+  return BlockLines<Avx2>::take(data, begin, end, max, fields);
 }
 
 constexpr Scanner kSse42Scanner{ScanIsa::kSse42,         &scan_sse42<Lf>,     &scan_sse42<Token>,

@@ -67,7 +67,8 @@ struct Scanner {
   // into data; a value without the whitespace around it). Returns where the first line not taken
   // begins: the empty line that ends a head, a line of another form (an error, or obs-fold),
   // which the parsers take their exact path for, or a line not yet whole. Reads nothing outside
-  // data[0, end). The SIMD forms classify each byte once, 64 at a time.
+  // data[0, end). The SIMD forms find the lines from their CRLFs, classifying 64 bytes at a time
+  // once, then look at each line's name where it starts.
   size_t (*field_lines)(const char* data, size_t begin, size_t end, size_t max,
                         std::vector<HeaderField>& fields);
 };

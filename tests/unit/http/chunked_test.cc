@@ -267,6 +267,15 @@ TEST(ChunkedDecoder, SizeLinesAreBounded) {
   const Decoded d = decode(over, {}, 32768);
   EXPECT_TRUE(d.error);
   EXPECT_EQ(d.consumed, ChunkedDecoder::kMaxSizeLine);
+  // The same with a plain extension, which a whole size line takes at once.
+  const std::string plain_at_limit =
+      "5;a=" + std::string(ChunkedDecoder::kMaxSizeLine - 6, 'x') + "\r\nhello\r\n0\r\n\r\n";
+  ASSERT_EQ(plain_at_limit.find('\n') + 1, ChunkedDecoder::kMaxSizeLine);
+  EXPECT_EQ(decode_in_every_split(plain_at_limit).payload, "hello");
+  const Decoded plain_over = decode_in_every_split(
+      "5;a=" + std::string(ChunkedDecoder::kMaxSizeLine - 5, 'x') + "\r\nhello\r\n0\r\n\r\n");
+  EXPECT_TRUE(plain_over.error);
+  EXPECT_EQ(plain_over.consumed, ChunkedDecoder::kMaxSizeLine);
   // Each size line has its own budget.
   std::string many;
   for (int i = 0; i < 4; ++i) many += "1;" + std::string(3000, 'e') + "\r\nx\r\n";

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -252,7 +253,11 @@ TEST(Scan, FieldLinesRandomHeads) {
       data += std::string(1 + rng() % 30, "aZ-9"[rng() % 4]);
       data += rng() % 4 ? ": " : ":";
       data += std::string(rng() % 120, "v x\t"[rng() % 4]);
-      if (rng() % 20 == 0) data.insert(data.size() - rng() % 10, 1, edges[rng() % edges.size()]);
+      if (rng() % 20 == 0) {
+        // Never before the start: the data may be shorter than the distance drawn.
+        const size_t back = std::min<size_t>(rng() % 10, data.size());
+        data.insert(data.size() - back, 1, edges[rng() % edges.size()]);
+      }
       data += rng() % 30 ? "\r\n" : "\n";
     }
     if (rng() % 2) data += "\r\n";
