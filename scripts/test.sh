@@ -2,7 +2,8 @@
 # Runs the test suites that `make test` (and so CI) runs, through ctest:
 #   release  everything, in the release build (BUILD, built by `make build`)
 #   asan     ASan + UBSan (preset asan, build-asan/): the unit tests, the alloc test, the fuzz
-#            corpora, and the integration tests in sp (io_uring and epoll) and mt
+#            corpora, and the integration tests in every process model (sp on io_uring and
+#            epoll, mt, mp)
 #   tsan     TSan (preset tsan, build-tsan/): the unit tests, and the integration tests that run
 #            fulcrum with worker threads (mt, and test_process_models)
 #   all      the three (release, tsan, asan); the sanitizer builds compile at the lowest CPU
@@ -22,9 +23,7 @@ build="${BUILD:-build}"
 jobs="${JOBS:-$(nproc)}"
 what="${1:-all}"
 
-# What the sanitizer suites leave out (ctest -E, on test names): ASan skips the multi-process
-# variants of the integration tests; TSan takes only the tests labelled unit or mt.
-asan_exclude='^integration\..*\.mp\.uring$'
+# TSan takes only the tests labelled unit or mt (ctest -L).
 tsan_labels='^(unit|mt)$'
 
 failed=()
@@ -51,7 +50,7 @@ build_preset() {
   cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$jobs" "${targets[@]}"
 }
 release() { (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 900); }
-asan() { ctest --preset asan -j "$jobs" -E "$asan_exclude"; }
+asan() { ctest --preset asan -j "$jobs"; }
 tsan() { ctest --preset tsan -j "$jobs" -L "$tsan_labels"; }
 
 # Waits for the background build of preset $1 to end; true if it succeeded, else shows its output.
