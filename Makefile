@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc)
 
-.PHONY: all build deps run test test-release test-asan test-tsan bench fuzz clean
+.PHONY: all build deps run test test-release test-asan test-tsan test-fuzz bench fuzz clean
 FUZZ_SECONDS ?= 60
 
 all: build
@@ -20,9 +20,11 @@ build: deps $(BUILD)/build.ninja
 run: build
 	scripts/demo.sh $(BUILD)
 
-# Every test in the release build, then again under ASan+UBSan and TSan (scripts/test.sh says
-# which tests each sanitizer runs); the sanitizer builds compile while the release tests run.
+# Every test in the release build, then again under ASan+UBSan and TSan, then each libFuzzer
+# target (clang) for a few seconds (scripts/test.sh says which tests each suite runs); the
+# sanitizer and fuzz builds compile while the suites before them run.
 test: build
+	@scripts/install-deps.sh --fuzz
 	BUILD=$(BUILD) JOBS=$(JOBS) scripts/test.sh all
 
 test-release: build
@@ -30,6 +32,10 @@ test-release: build
 
 test-asan test-tsan: deps
 	JOBS=$(JOBS) scripts/test.sh $(@:test-%=%)
+
+test-fuzz:
+	@scripts/install-deps.sh --fuzz
+	JOBS=$(JOBS) scripts/test.sh fuzz
 
 # The parser benchmark, then fulcrum, HAProxy and nginx side by side (bench/compare.sh; ROUNDS,
 # DURATION, CONFIGS... in its header). FULCRUM_BENCH=ON: the benchmark libraries must be there.
@@ -44,8 +50,8 @@ bench: deps
 fuzz:
 	@scripts/install-deps.sh --fuzz
 	cmake --preset fuzz
-	cmake --build --preset fuzz
+	cmake --build --preset fuzz --target fuzz_targets
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/fuzz.sh build-fuzz
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

@@ -11,6 +11,7 @@ packages=(
 case "${1:-}" in
   # Google Benchmark and Node's http-parser for bench/parser_bench; the rest for bench/compare.sh.
   --bench) packages+=(libbenchmark-dev libhttp-parser-dev wrk haproxy nginx nghttp2-client) ;;
+  # clang with its libFuzzer and sanitizer runtimes, for the fuzz preset (make test, make fuzz).
   --fuzz) packages+=(clang libclang-rt-14-dev) ;;
 esac
 

@@ -117,6 +117,18 @@ class StatsProbe:
         self._last = now
         return d
 
+    def wait_for_requests(self, count, timeout=IO_TIMEOUT):
+        """True once count requests have reached the backend since the previous reading (their
+        heads are counted as soon as read, before any answer), False after timeout seconds."""
+        seen = 0
+
+        def enough():
+            nonlocal seen
+            seen += self.delta()["requests"]
+            return seen >= count
+
+        return wait_until(enough, timeout)
+
     def close(self):
         self._conn.close()
 

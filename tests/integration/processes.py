@@ -5,12 +5,14 @@ import fcntl
 import os
 import re
 import resource
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 
 from environment import BACKEND_BIN, FULCRUM_BIN, HOST, IO, MODE, START_TIMEOUT, STOP_TIMEOUT
+from procfs import alive, process_tree
 
 
 def free_port():
@@ -166,7 +168,10 @@ class ServerProcess:
             return None
 
     def stop(self):
-        """SIGTERM, then SIGKILL if it does not exit in time. Only this process, by its pid."""
+        """SIGTERM, then SIGKILL if it does not exit in time: this process and the processes it
+        started (an mp master's workers), each by its pid. A master exits only after its workers,
+        so once stop() returns, nothing writes to the output any more: a sanitizer report from a
+        worker is in it when it is checked, and no orphaned worker outlives the test."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -174,9 +179,23 @@ class ServerProcess:
             try:
                 self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                self._kill_tree()
         return self.proc.returncode
+
+    def _kill_tree(self):
+        # Stopped first, the process can start no other (a master replaces a worker that dies).
+        self.proc.send_signal(signal.SIGSTOP)
+        descendants = process_tree(self.proc.pid)[1:]
+        self.proc.kill()
+        self.proc.wait()
+        for pid in descendants:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while any(alive(pid) for pid in descendants) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def output(self):
         if self._log is None or self._log.closed:

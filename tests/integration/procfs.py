@@ -15,6 +15,12 @@ def _stat_fields(pid):
         return None
 
 
+def alive(pid):
+    """True while pid runs: neither gone nor a zombie waiting for its parent."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
+
+
 def process_tree(pid):
     """pid and its live descendants."""
     children = {}

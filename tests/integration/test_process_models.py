@@ -36,7 +36,9 @@ def stop_foreign_process(pid):
 
 class MultiProcessTest(harness.TestCase):
     def start_mp(self, workers=2, extra=()):
-        backend = self.start_backend()
+        """fulcrum in mp mode in front of one fulcrum-backend (self.backend), once every worker
+        runs."""
+        backend = self.backend = self.start_backend()
         proxy = self.start_proxy([backend], ["--mode", "mp", "-w", str(workers), "-l", "info"] + list(extra))
         self.assertTrue(harness.wait_until(lambda: len(children_of(proxy.pid)) == workers, timeout=20), proxy.output())
         return proxy
@@ -129,9 +131,11 @@ class MultiProcessTest(harness.TestCase):
         proxy = self.start_mp(workers=2, extra=["--pid-file", pid_file])
         with open(pid_file) as f:
             self.assertEqual(int(f.read()), proxy.pid)
+        probe = self.stats_probe(self.backend)
         conn = self.connect(proxy)
         conn.send(harness.build_request("GET", "/delay/1000", host="h"))
-        time.sleep(0.3)  # the request is on its way; SIGTERM must not cut it
+        # Once the request is on its way, SIGTERM must not cut it.
+        self.assertTrue(probe.wait_for_requests(1), "the request never reached the backend")
         proxy.send_signal(signal.SIGTERM)
         self.assertEqual(conn.read_response().status, 200)
         self.assertEqual(proxy.wait(15), 0, proxy.output())
@@ -159,9 +163,10 @@ class MultiProcessTest(harness.TestCase):
 
     def test_sigquit_stops_at_once(self):
         proxy = self.start_mp(workers=1, extra=["--drain-timeout", "60s"])
+        probe = self.stats_probe(self.backend)
         conn = self.connect(proxy)
         conn.send(harness.build_request("GET", "/hang", host="h"))
-        time.sleep(0.3)
+        self.assertTrue(probe.wait_for_requests(1), "the request never reached the backend")
         proxy.send_signal(signal.SIGQUIT)
         self.assertEqual(proxy.wait(10), 0, proxy.output())
         self.assertClosedWithin(conn, 5)
@@ -174,9 +179,10 @@ class MultiThreadTest(harness.TestCase):
         for _ in range(20):
             self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
         self.assertIn("2 worker threads", proxy.output())
+        probe = self.stats_probe(backend)
         conn = self.connect(proxy)
         conn.send(harness.build_request("GET", "/delay/1000", host="h"))
-        time.sleep(0.3)
+        self.assertTrue(probe.wait_for_requests(1), "the request never reached the backend")
         proxy.send_signal(signal.SIGTERM)
         self.assertEqual(conn.read_response().status, 200)
         self.assertEqual(proxy.wait(15), 0, proxy.output())
