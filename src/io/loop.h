@@ -38,8 +38,8 @@ struct Op {
   bool armed = false;        // io_uring: the multishot submission is in the kernel
   int fd;
   char* buf = nullptr;
-  size_t len = 0;   // kRecvStream: the space a receive makes in `into` (epoll)
-  size_t done = 0;  // kSend: bytes sent so far; a send completes when all are sent
+  size_t len = 0;                // kRecvStream: the space a receive makes in `into` (epoll)
+  size_t done = 0;               // kSend: bytes sent so far; a send completes when all are sent
   base::Buffer* into = nullptr;  // kRecvStream: where the bytes go, while a reader waits
   const sockaddr* addr = nullptr;
   socklen_t addr_len = 0;
@@ -54,7 +54,8 @@ enum class Backend { kAuto, kUring, kEpoll };
 // Awaiting it starts the operation; the result is what the operation completed with.
 class [[nodiscard]] OpAwaiter {
  public:
-  OpAwaiter(Loop& loop, OpKind kind, int fd, TimePoint deadline) : loop_(loop), deadline_(deadline) {
+  OpAwaiter(Loop& loop, OpKind kind, int fd, TimePoint deadline)
+      : loop_(loop), deadline_(deadline) {
     op_.kind = kind;
     op_.fd = fd;
   }

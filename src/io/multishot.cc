@@ -1,5 +1,6 @@
 #include "io/multishot.h"
 
+#include <cassert>
 #include <cerrno>
 #include <type_traits>
 #include <utility>
@@ -20,6 +21,8 @@ Acceptor::Acceptor(Loop& loop, int listen_fd) {
   op_.fd = listen_fd;
   op_.loop = &loop;
 }
+
+Acceptor::~Acceptor() { assert(!op_.armed); }
 
 void Acceptor::stop() {
   stopped_ = true;
@@ -54,6 +57,7 @@ void Acceptor::on_completion(Op& op, int result) {
   }
   // The owner resumed by the previous completion has not awaited again yet (it cannot be
   // anywhere else: it awaits again before it gives the loop back).
+  assert(!self.has_result_);
   op.result = result;
   self.has_result_ = true;
 }
@@ -64,7 +68,10 @@ RecvStream::RecvStream(Loop& loop, int fd) {
   op_.loop = &loop;
 }
 
+RecvStream::~RecvStream() { assert(!op_.armed); }
+
 bool RecvStream::ReadAwaiter::await_ready() noexcept {
+  waited_ = false;
   if (!s_.pending_.empty()) {
     ready_ = static_cast<int>(s_.pending_.size());
     if (buf_.empty()) {
@@ -80,7 +87,7 @@ bool RecvStream::ReadAwaiter::await_ready() noexcept {
 }
 
 bool RecvStream::ReadAwaiter::await_suspend(std::coroutine_handle<> h) {
-  ready_ = kOpen;
+  waited_ = true;
   return s_.begin_read(buf_, deadline_, room_, h);
 }
 
@@ -96,7 +103,7 @@ bool RecvStream::begin_read(base::Buffer& into, TimePoint deadline, size_t room,
 }
 
 int RecvStream::ReadAwaiter::await_resume() noexcept {
-  if (ready_ != kOpen) return ready_;
+  if (!waited_) return ready_;
   Op& op = s_.op_;
   op.into = nullptr;
   if (op.timed_out && op.result < 0) return -ETIMEDOUT;

@@ -21,6 +21,7 @@ namespace fulcrum::io {
 class Acceptor {
  public:
   Acceptor(Loop& loop, int listen_fd);
+  ~Acceptor();
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
 
@@ -51,15 +52,19 @@ class Acceptor {
 //
 // With io_uring the kernel takes a buffer from the loop's provided-buffer ring when bytes arrive,
 // so a connection that waits holds no memory of its own; each completion's bytes are copied out
-// and the ring buffer goes back at once. Bytes that arrive while nobody reads wait in the stream
-// (pending_), up to kPendingMax: past that receiving pauses until the next read, so that a peer
-// cannot make fulcrum hold more. With epoll a read waits for readiness, then receives into buf,
-// making `room` bytes of space only once bytes are there.
+// and the ring buffer goes back at once, and a completion brings what one ring buffer holds
+// (`room` is for epoll). Bytes that arrive while nobody reads wait in the stream (pending_); once
+// it holds kPendingMax receiving pauses until the next read. The pause takes effect at the loop's
+// next submission, so the bound is kPendingMax plus what the kernel received meanwhile: one run of
+// a multishot receive, at most 32 ring buffers (io_uring's retry limit), 512 KiB. With epoll a
+// read waits for readiness, then receives into buf, making `room` bytes of space only once bytes
+// are there, and nothing is read ahead.
 class RecvStream {
  public:
   static constexpr size_t kPendingMax = 64 * 1024;
 
   RecvStream(Loop& loop, int fd);
+  ~RecvStream();
   RecvStream(const RecvStream&) = delete;
   RecvStream& operator=(const RecvStream&) = delete;
 
@@ -77,7 +82,8 @@ class RecvStream {
     base::Buffer& buf_;
     TimePoint deadline_;
     size_t room_;
-    int ready_ = 0;  // what await_ready found without waiting
+    bool waited_ = false;  // else ready_ is the result
+    int ready_ = 0;        // what await_ready found without waiting
   };
   ReadAwaiter read(base::Buffer& buf, TimePoint deadline, size_t room) {
     return ReadAwaiter(*this, buf, deadline, room);

@@ -87,8 +87,7 @@ base::Task<void> ClientSession::serve(ProxyContext& ctx, int fd) {
   co_await session.rx_.close();
 }
 
-ClientSession::ClientSession(ProxyContext& ctx, int fd)
-    : ctx_(ctx), fd_(fd), rx_(ctx.loop, fd) {
+ClientSession::ClientSession(ProxyContext& ctx, int fd) : ctx_(ctx), fd_(fd), rx_(ctx.loop, fd) {
   net::Address peer;
   if (net::peer_address(fd, &peer)) client_ip_view_ = peer.ip(client_ip_, sizeof client_ip_);
   next_ = ctx_.sessions;
@@ -102,8 +101,10 @@ ClientSession::ClientSession(ProxyContext& ctx, int fd)
 ClientSession::~ClientSession() {
   if (backend_fd_ >= 0) ctx_.loop.close(backend_fd_);
   ctx_.loop.close(fd_);
-  if (prev_) prev_->next_ = next_;
-  else ctx_.sessions = next_;
+  if (prev_)
+    prev_->next_ = next_;
+  else
+    ctx_.sessions = next_;
   if (next_) next_->prev_ = prev_;
   ctx_.counters.open_connections.fetch_sub(1, std::memory_order_relaxed);
   if (--ctx_.session_count == 0 && ctx_.draining && ctx_.on_drained) {
@@ -219,8 +220,7 @@ base::Task<bool> ClientSession::keep_body(uint64_t length) {
     in_.consume(take);
     length -= take;
     if (length == 0) break;
-    int n = co_await rx_.read(in_, ctx_.loop.now() + ctx_.config().timeouts.client_idle,
-                              kReadSize);
+    int n = co_await rx_.read(in_, ctx_.loop.now() + ctx_.config().timeouts.client_idle, kReadSize);
     if (n <= 0) co_return false;
   }
   co_return true;
@@ -235,8 +235,8 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   x.client_minor = st_->req.version_minor;
   x.body_framing = st_->req.framing;
   x.body_left = st_->req.framing == http::Framing::kContentLength ? st_->req.content_length : 0;
-  x.expect_continue = st_->req.expect_continue && (x.body_framing == http::Framing::kChunked ||
-                                               x.body_left > 0);
+  x.expect_continue =
+      st_->req.expect_continue && (x.body_framing == http::Framing::kChunked || x.body_left > 0);
   x.client_keep = st_->req.keep_alive;
   x.idempotent = is_idempotent(st_->req.method);
 
@@ -310,7 +310,8 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     // backend is admitted (all came back together), any available one will do. Hashing keeps
     // its keys where they belong instead.
     std::optional<size_t> picked;
-    if (pool.slow_start > config::milliseconds::zero() && pool.strategy != upstream::Strategy::kHash) {
+    if (pool.slow_start > config::milliseconds::zero() &&
+        pool.strategy != upstream::Strategy::kHash) {
       const double draw = ctx_.random.unit();
       picked = balancer.pick(pick, [this, now, draw](size_t i) {
         const upstream::Backend& b = *pool_->backends[i];
@@ -349,23 +350,24 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   // A chunked response cannot be framed for an HTTP/1.0 client: it gets the payload and the
   // connection's end marks the body's end.
   const bool dechunk = x.client_minor == 0 && resp_framing == http::Framing::kChunked;
-  const bool client_keep = x.client_keep && !ctx_.draining &&
-                           resp_framing != http::Framing::kUntilClose && !dechunk;
+  const bool client_keep =
+      x.client_keep && !ctx_.draining && resp_framing != http::Framing::kUntilClose && !dechunk;
   st_->out.clear();
-  http::write_response_head(st_->backend_in.data(), st_->resp, !client_keep, x.client_minor, st_->out,
-                            *response_edits_);
+  http::write_response_head(st_->backend_in.data(), st_->resp, !client_keep, x.client_minor,
+                            st_->out, *response_edits_);
   const bool backend_keep = st_->resp.keep_alive;
   st_->backend_in.consume(st_->resp.head_size);
   uint64_t resp_length =
-      dechunk ? 0 : coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length, st_->out);
+      dechunk ? 0
+              : coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length, st_->out);
   int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(), loop.now() + t.client_idle);
   if (sent < 0) {
     release_backend(false);
     co_return false;
   }
   RelayResult download = co_await relay_body(
-      {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle},
-      resp_framing, resp_length, dechunk);
+      {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle}, resp_framing,
+      resp_length, dechunk);
   if (download != RelayResult::kDone) {
     // Response bytes already reached the client: closing is the only honest signal left.
     LOG_DEBUG("response from %s cut short", backend().name.c_str());
@@ -386,7 +388,8 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   // backend ends idle keep-alive connections when it likes): then the request goes once more on
   // a fresh connection, when nothing of it can have been acted on (the send failed) or nothing
   // came back and it is safe to send again (idempotent, and whole in st_->out), as nginx does.
-  const bool resendable = x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
+  const bool resendable =
+      x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
   for (bool fresh_try = false;; fresh_try = true) {
     bool reused = false;
     int fd = co_await open_backend(&reused);
@@ -398,7 +401,8 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
       co_return fd == -ETIMEDOUT ? 504 : 502;
     }
     backend_fd_ = fd;
-    int r = co_await loop.send(fd, st_->out.data(), st_->out.size(), loop.now() + backend.timeouts.backend);
+    int r = co_await loop.send(fd, st_->out.data(), st_->out.size(),
+                               loop.now() + backend.timeouts.backend);
     if (r < 0) {
       release_backend(false);
       if (reused && !fresh_try) continue;
@@ -418,8 +422,8 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
       x.expect_continue = false;
     }
     RelayResult upload = co_await relay_body(
-        {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend, &rx_}, x.body_framing,
-        x.body_left, false);
+        {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend, &rx_},
+        x.body_framing, x.body_left, false);
     if (upload == RelayResult::kSourceFailed || upload == RelayResult::kMalformed) {
       // The client left or sent a malformed body: the backend connection is mid-request. No
       // response byte has reached the client yet, so a malformed body can still be answered.
@@ -455,7 +459,8 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
   st_->response_parser.reset();
   for (;;) {
     if (!st_->backend_in.empty()) {
-      switch (st_->response_parser.parse(st_->backend_in.data(), st_->backend_in.size(), st_->resp, head_request)) {
+      switch (st_->response_parser.parse(st_->backend_in.data(), st_->backend_in.size(), st_->resp,
+                                         head_request)) {
         case http::ParseStatus::kError:
           co_return 502;
         case http::ParseStatus::kIncomplete:
@@ -469,7 +474,8 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
           // as they are, HTTP/1.1 clients only (RFC 9110 §15.2).
           if (client_minor >= 1) {
             st_->out.clear();
-            http::write_response_head(st_->backend_in.data(), st_->resp, false, client_minor, st_->out);
+            http::write_response_head(st_->backend_in.data(), st_->resp, false, client_minor,
+                                      st_->out);
             int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(),
                                           loop.now() + ctx_.config().timeouts.client_idle);
             if (sent < 0) {

@@ -84,8 +84,8 @@ class ClientSession {
   ProxyContext& ctx_;
   int fd_;
   int backend_fd_ = -1;
-  Pool* pool_ = nullptr;  // of the request in flight
-  size_t backend_ = 0;    // in pool_
+  Pool* pool_ = nullptr;                               // of the request in flight
+  size_t backend_ = 0;                                 // in pool_
   const http::HeaderEdits* response_edits_ = nullptr;  // of the request in flight
   uint32_t requests_ = 0;
   uint64_t response_bytes_ = 0;  // from the backend, in this try
@@ -96,8 +96,8 @@ class ClientSession {
   char client_ip_[INET6_ADDRSTRLEN] = {};
   std::string_view client_ip_view_;
 
-  io::RecvStream rx_;     // the client's bytes, into in_
-  base::Buffer in_;       // from the client
+  io::RecvStream rx_;           // the client's bytes, into in_
+  base::Buffer in_;             // from the client
   RequestState* st_ = nullptr;  // while a request is in progress
 };
 

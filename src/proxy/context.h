@@ -23,8 +23,7 @@ class ClientSession;
 // What a request needs while it is read and forwarded, beyond its connection. Reused from
 // request to request: its header lists keep their capacity, so a request allocates nothing.
 struct RequestState {
-  explicit RequestState(const http::Limits& l)
-      : limits(l), request_parser(l), response_parser(l) {}
+  explicit RequestState(const http::Limits& l) : limits(l), request_parser(l), response_parser(l) {}
   http::Limits limits;  // the parsers'
   http::RequestParser request_parser;
   http::ResponseParser response_parser;
@@ -60,7 +59,7 @@ class ProxyContext {
   io::Loop& loop;
   upstream::BackendTable& backends;
   upstream::InstanceCounters& counters;  // shared by the instance's workers
-  upstream::FastRandom random;  // request ids
+  upstream::FastRandom random;           // request ids
 
   // Set when the worker drains: sessions finish the request in flight with "Connection: close".
   bool draining = false;

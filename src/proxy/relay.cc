@@ -30,8 +30,8 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
           auto step = decoder.next(e.buf.data() + scanned, e.buf.size() - scanned);
           scanned += step.consumed;
           if (dechunk && step.data_len > 0) {
-            int r = co_await e.loop.send(e.to, step.data, step.data_len,
-                                         e.loop.now() + e.to_timeout);
+            int r =
+                co_await e.loop.send(e.to, step.data, step.data_len, e.loop.now() + e.to_timeout);
             if (r < 0) co_return RelayResult::kSinkFailed;
           }
           if (step.consumed == 0) break;

@@ -13,10 +13,10 @@
 namespace fulcrum::proxy {
 
 enum class RelayResult {
-  kDone,           // the whole body went through
-  kSourceFailed,   // the source closed, reset or timed out
-  kMalformed,      // the source sent a malformed chunked body
-  kSinkFailed,     // the sink could not take it
+  kDone,          // the whole body went through
+  kSourceFailed,  // the source closed, reset or timed out
+  kMalformed,     // the source sent a malformed chunked body
+  kSinkFailed,    // the sink could not take it
 };
 
 struct RelayEnds {

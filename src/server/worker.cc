@@ -34,8 +34,10 @@ void Worker::start() {
 
 void Worker::reload(std::shared_ptr<const config::Config> config) {
   if (!same_listeners(*config, ctx_.config())) {
-    LOG_WARN("reload: new listen addresses take a restart or an upgrade (SIGUSR2); still "
-             "listening on %s", listeners_text(ctx_.config()).c_str());
+    LOG_WARN(
+        "reload: new listen addresses take a restart or an upgrade (SIGUSR2); still "
+        "listening on %s",
+        listeners_text(ctx_.config()).c_str());
   }
   ctx_.reload(std::move(config));
   base::set_log_level(ctx_.config().log_level);

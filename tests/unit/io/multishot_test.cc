@@ -229,6 +229,32 @@ TEST_P(MultishotTest, BytesThatArriveBetweenReadsAreKeptThenTheEnd) {
   EXPECT_EQ(buf.view(), "firstsecond");
 }
 
+// A read that finds bytes waiting reports how many it appended, one byte included.
+TEST_P(MultishotTest, ReadOfOneWaitingByteReturnsOne) {
+  auto [fd, peer] = socket_pair();
+  RecvStream stream(*loop_, fd);
+  base::Buffer buf;
+  std::vector<int> results;
+  bool go_on = false;
+  auto reader = [&]() -> Task<void> {
+    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
+    while (!go_on) co_await loop_->sleep(1ms);
+    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
+    co_await stream.close();
+  };
+  spawn(reader());
+  send_all(peer, "first");
+  ASSERT_TRUE(run_until([&] { return results.size() == 1; }));
+  send_all(peer, "x");
+  if (GetParam() == Backend::kUring) {
+    ASSERT_TRUE(run_until([&] { return unread(fd) == 0; }));
+  }
+  go_on = true;
+  ASSERT_TRUE(run_until([&] { return results.size() == 2; }));
+  EXPECT_EQ(results, (std::vector<int>{5, 1}));
+  EXPECT_EQ(buf.view(), "firstx");
+}
+
 TEST_P(MultishotTest, DeadlinePassesThenBytesStillArrive) {
   auto [fd, peer] = socket_pair();
   RecvStream stream(*loop_, fd);
