@@ -22,8 +22,6 @@ Acceptor::Acceptor(Loop& loop, int listen_fd) {
   op_.loop = &loop;
 }
 
-Acceptor::~Acceptor() { assert(!op_.armed); }
-
 void Acceptor::stop() {
   stopped_ = true;
   if (op_.waiter || op_.armed) op_.loop->cancel(op_);

@@ -6,7 +6,8 @@
 //
 // Lifetime rule (as for io::Op): the object lives in the frame of the coroutine that uses it,
 // which must see its submission end before the frame goes: an Acceptor ends with the completion
-// that stop() causes, a RecvStream with close().
+// that stop() causes, a RecvStream with close(). (An acceptor that never stops, as in
+// fulcrum-backend, goes with its loop: no completion is handled after that.)
 #include <coroutine>
 
 #include "base/buffer.h"
@@ -21,7 +22,6 @@ namespace fulcrum::io {
 class Acceptor {
  public:
   Acceptor(Loop& loop, int listen_fd);
-  ~Acceptor();
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
 

@@ -2,6 +2,7 @@
 // follow the file's rule (a default timeout yields to a shorter interval, a given one that is
 // longer is an error), and the error names the flag that caused it.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -37,7 +38,9 @@ Outcome parse(std::vector<std::string> args) {
 // A file whose one pool, "api" (the default pool), has the health settings `health`.
 std::string file_with_health(const std::string& health) {
   static int n = 0;
-  std::string path = ::testing::TempDir() + "fulcrum-cli-health-" + std::to_string(n++) + ".yaml";
+  // ctest runs each test in a process of its own, several at once: the pid keeps their files apart.
+  std::string path = ::testing::TempDir() + "fulcrum-cli-health-" + std::to_string(::getpid()) +
+                     "-" + std::to_string(n++) + ".yaml";
   std::ofstream(path) << "pools:\n  api:\n    backends: [\"127.0.0.1:9001\"]\n    health: {"
                       << health << "}\n";
   return path;
