@@ -8,9 +8,8 @@
 namespace fulcrum::io {
 
 bool OpAwaiter::await_suspend(std::coroutine_handle<> h) {
-  op_.waiter = h;
   op_.loop = &loop_;
-  return loop_.begin(op_, deadline_);
+  return loop_.suspend(op_, h, deadline_);
 }
 
 int OpAwaiter::await_resume() const noexcept {
@@ -66,6 +65,13 @@ bool Loop::begin(Op& op) {
       return false;
     }
   }
+}
+
+bool Loop::suspend(Op& op, std::coroutine_handle<> h, TimePoint deadline) {
+  op.waiter = h;
+  if (begin(op, deadline)) return true;
+  op.waiter = nullptr;
+  return false;
 }
 
 bool Loop::begin(Op& op, TimePoint deadline) {

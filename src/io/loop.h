@@ -147,6 +147,8 @@ class Loop {
   friend class OpAwaiter;
   friend class Acceptor;
   friend class RecvStream;
+  // Starts op for coroutine h: true if h is to wait for it, false if op.result is final now.
+  bool suspend(Op& op, std::coroutine_handle<> h, TimePoint deadline);
   bool begin(Op& op, TimePoint deadline);
   bool begin(Op& op);
   static void on_deadline(Timer* t);

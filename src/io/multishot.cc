@@ -36,10 +36,7 @@ bool Acceptor::await_ready() noexcept {
 }
 
 bool Acceptor::await_suspend(std::coroutine_handle<> h) {
-  op_.waiter = h;
-  if (op_.loop->begin(op_)) return true;
-  op_.waiter = nullptr;
-  return false;
+  return op_.loop->suspend(op_, h, Loop::kNoDeadline);
 }
 
 int Acceptor::await_resume() noexcept {
@@ -94,10 +91,7 @@ bool RecvStream::begin_read(base::Buffer& into, TimePoint deadline, size_t room,
   op_.into = &into;
   op_.len = room;
   op_.timed_out = false;
-  op_.waiter = h;
-  if (op_.loop->begin(op_, deadline)) return true;
-  op_.waiter = nullptr;
-  return false;
+  return op_.loop->suspend(op_, h, deadline);
 }
 
 int RecvStream::ReadAwaiter::await_resume() noexcept {

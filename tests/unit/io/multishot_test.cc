@@ -24,7 +24,8 @@ using base::Task;
 using namespace std::chrono_literals;
 
 class MultishotTest : public ::testing::TestWithParam<Backend> {
- protected:
+ public:
+  Loop& loop() { return *loop_; }
   void SetUp() override {
     std::string error;
     loop_ = Loop::create(GetParam(), &error);
@@ -54,6 +55,8 @@ class MultishotTest : public ::testing::TestWithParam<Backend> {
     loop_->run();
     return done();
   }
+
+ protected:
   std::unique_ptr<Loop> loop_;
   std::vector<int> fds_;
 };
@@ -201,57 +204,47 @@ int unread(int fd) {
   return n;
 }
 
-TEST_P(MultishotTest, BytesThatArriveBetweenReadsAreKeptThenTheEnd) {
-  auto [fd, peer] = socket_pair();
-  RecvStream stream(*loop_, fd);
-  base::Buffer buf;
+// Reads "first", then stops reading while `later` arrives (then the end of the stream, if
+// `then_end`), then reads `reads` times more. Returns every read's result; buf gets the bytes.
+std::vector<int> read_pause_read(MultishotTest& t, int fd, int peer, base::Buffer& buf,
+                                 std::string_view later, bool then_end, int reads) {
+  RecvStream stream(t.loop(), fd);
   std::vector<int> results;
   bool go_on = false;
   auto reader = [&]() -> Task<void> {
     results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
-    while (!go_on) co_await loop_->sleep(1ms);  // not reading while more arrives
-    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
-    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
+    while (!go_on) co_await t.loop().sleep(1ms);  // not reading while more arrives
+    for (int i = 0; i < reads; ++i) {
+      results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
+    }
     co_await stream.close();
   };
   spawn(reader());
   send_all(peer, "first");
-  ASSERT_TRUE(run_until([&] { return results.size() == 1; }));
-  send_all(peer, "second");
-  ::shutdown(peer, SHUT_WR);
-  if (GetParam() == Backend::kUring) {
+  EXPECT_TRUE(t.run_until([&] { return results.size() == 1; }));
+  send_all(peer, std::string(later));
+  if (then_end) ::shutdown(peer, SHUT_WR);
+  if (t.GetParam() == Backend::kUring) {
     // The multishot receive takes the bytes though nobody reads.
-    ASSERT_TRUE(run_until([&] { return unread(fd) == 0; }));
+    EXPECT_TRUE(t.run_until([&] { return unread(fd) == 0; }));
   }
   go_on = true;
-  ASSERT_TRUE(run_until([&] { return results.size() == 3; }));
-  EXPECT_EQ(results, (std::vector<int>{5, 6, 0}));
+  EXPECT_TRUE(t.run_until([&] { return results.size() == size_t(reads) + 1; }));
+  return results;
+}
+
+TEST_P(MultishotTest, BytesThatArriveBetweenReadsAreKeptThenTheEnd) {
+  auto [fd, peer] = socket_pair();
+  base::Buffer buf;
+  EXPECT_EQ(read_pause_read(*this, fd, peer, buf, "second", true, 2), (std::vector<int>{5, 6, 0}));
   EXPECT_EQ(buf.view(), "firstsecond");
 }
 
 // A read that finds bytes waiting reports how many it appended, one byte included.
 TEST_P(MultishotTest, ReadOfOneWaitingByteReturnsOne) {
   auto [fd, peer] = socket_pair();
-  RecvStream stream(*loop_, fd);
   base::Buffer buf;
-  std::vector<int> results;
-  bool go_on = false;
-  auto reader = [&]() -> Task<void> {
-    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
-    while (!go_on) co_await loop_->sleep(1ms);
-    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
-    co_await stream.close();
-  };
-  spawn(reader());
-  send_all(peer, "first");
-  ASSERT_TRUE(run_until([&] { return results.size() == 1; }));
-  send_all(peer, "x");
-  if (GetParam() == Backend::kUring) {
-    ASSERT_TRUE(run_until([&] { return unread(fd) == 0; }));
-  }
-  go_on = true;
-  ASSERT_TRUE(run_until([&] { return results.size() == 2; }));
-  EXPECT_EQ(results, (std::vector<int>{5, 1}));
+  EXPECT_EQ(read_pause_read(*this, fd, peer, buf, "x", false, 1), (std::vector<int>{5, 1}));
   EXPECT_EQ(buf.view(), "firstx");
 }
 
