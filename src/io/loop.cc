@@ -102,7 +102,11 @@ void Loop::complete(Op& op, int result) {
   }
   timers_.disarm(op.deadline);
   op.result = result;
-  std::exchange(op.waiter, nullptr).resume();
+  if (op.waiter) {
+    std::exchange(op.waiter, nullptr).resume();
+  } else {
+    RecvStream::on_watched(op);  // with epoll, a watched stream's receive completes here
+  }
 }
 
 void Loop::deliver(Op& op, int result, const char* data, bool more) {

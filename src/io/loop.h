@@ -37,13 +37,17 @@ struct Op {
   bool in_progress = false;  // epoll: a connect() already returned EINPROGRESS
   bool armed = false;        // io_uring: the multishot submission is in the kernel
   int fd;
-  char* buf = nullptr;
-  size_t len = 0;                // kRecvStream: the space a receive makes in `into` (epoll)
-  size_t done = 0;               // kSend: bytes sent so far; a send completes when all are sent
-  base::Buffer* into = nullptr;  // kRecvStream: where the bytes go, while a reader waits
-  const sockaddr* addr = nullptr;
-  socklen_t addr_len = 0;
   int result = 0;
+  socklen_t addr_len = 0;
+  // What the op works on, by kind; one at a time, so they share the space (an idle connection
+  // keeps an Op in its RecvStream).
+  union {
+    char* buf = nullptr;   // kRecv, kRead, kSend
+    base::Buffer* into;    // kRecvStream: where the bytes go (epoll; io_uring: while one reads)
+    const sockaddr* addr;  // kConnect
+  };
+  size_t len = 0;   // kRecvStream: the space a receive makes in `into` (epoll)
+  size_t done = 0;  // kSend: bytes sent so far; a send completes when all are sent
   Loop* loop = nullptr;
   std::coroutine_handle<> waiter;  // null unless a coroutine waits for this op
   Timer deadline;

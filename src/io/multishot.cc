@@ -94,6 +94,34 @@ bool RecvStream::begin_read(base::Buffer& into, TimePoint deadline, size_t room,
   return op_.loop->suspend(op_, h, deadline);
 }
 
+bool RecvStream::watch(TimePoint deadline, size_t room, void (*ready)(void*), void* arg) {
+  assert(!op_.waiter && !ready_);
+  if (!pending_.empty() || end_ != kOpen) return false;
+  op_.into = &pending_;
+  op_.len = room;
+  op_.timed_out = false;
+  if (!op_.loop->begin(op_, deadline)) {  // epoll: it came at once
+    if (op_.result <= 0) end_ = op_.result;
+    return false;
+  }
+  ready_ = ready;
+  ready_arg_ = arg;
+  return true;
+}
+
+void RecvStream::notify() {
+  if (!ready_ || (pending_.empty() && end_ == kOpen)) return;
+  op_.loop->timers().disarm(op_.deadline);
+  auto ready = std::exchange(ready_, nullptr);
+  ready(ready_arg_);
+}
+
+void RecvStream::on_watched(Op& op) {
+  RecvStream& s = owner_of<RecvStream>(op);
+  if (op.result <= 0) s.end_ = op.timed_out && op.result < 0 ? -ETIMEDOUT : op.result;
+  s.notify();
+}
+
 int RecvStream::ReadAwaiter::await_resume() noexcept {
   if (!waited_) return ready_;
   Op& op = s_.op_;
@@ -122,7 +150,10 @@ void RecvStream::on_completion(Op& op, int result, const char* data) {
       op.loop->cancel(op);
     }
   }
-  if (op.armed) return;
+  if (op.armed) {
+    s.notify();
+    return;
+  }
   // The submission's last completion. It may come with data; the next read starts another.
   s.pausing_ = false;
   if (s.closing_) {
@@ -130,10 +161,21 @@ void RecvStream::on_completion(Op& op, int result, const char* data) {
     op.loop->complete(op, 0);
     return;
   }
-  if (result > 0) return;
+  if (result > 0) {
+    s.notify();
+    return;
+  }
   const bool ours = result == -ECANCELED || result == -ENOBUFS;
   if (!op.waiter) {
-    if (!ours) s.end_ = result;
+    if (!ours) {
+      s.end_ = result;
+    } else if (s.ready_ && op.timed_out) {
+      s.end_ = -ETIMEDOUT;
+    } else if (s.ready_ && s.pending_.empty()) {
+      op.loop->start(op);  // the ring ran dry for a moment: the watch goes on
+      return;
+    }
+    s.notify();
   } else if (ours && !op.timed_out) {
     // Paused, or the ring ran dry for a moment (each buffer goes back as its completion is
     // handled, so the next submission finds them): the reader keeps waiting.

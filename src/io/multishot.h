@@ -89,6 +89,12 @@ class RecvStream {
     return ReadAwaiter(*this, buf, deadline, room);
   }
 
+  // Waits for the next bytes without a reader: returns false if the next read would return at
+  // once (bytes or the end are there); else calls ready(arg) once, when bytes, the end of the
+  // stream or the deadline come (then the read returns -ETIMEDOUT), and the read that follows
+  // returns at once. An idle connection waits this way, with no coroutine frame. room as in read.
+  bool watch(TimePoint deadline, size_t room, void (*ready)(void*), void* arg);
+
   // Ends the receive in the kernel; once it completes the socket may be closed and the stream
   // destroyed.
   class [[nodiscard]] CloseAwaiter {
@@ -108,6 +114,11 @@ class RecvStream {
   friend class Loop;
   static constexpr int kOpen = 1;
   static void on_completion(Op& op, int result, const char* data);
+  // epoll: a watch's receive completed (into pending_).
+  static void on_watched(Op& op);
+  // Calls the watch's ready() if the next read would return at once. The stream may be gone
+  // after this: it is the last thing a completion does.
+  void notify();
   bool begin_read(base::Buffer& into, TimePoint deadline, size_t room, std::coroutine_handle<> h);
 
   Op op_;                 // first: on_completion finds the stream from it
@@ -115,6 +126,8 @@ class RecvStream {
   bool closing_ = false;  // close() waits for the submission's last completion
   bool pausing_ = false;  // the submission was cancelled because pending_ was full
   base::Buffer pending_;
+  void (*ready_)(void*) = nullptr;  // while a watch is set
+  void* ready_arg_ = nullptr;
 };
 
 }  // namespace fulcrum::io

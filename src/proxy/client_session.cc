@@ -67,29 +67,44 @@ uint64_t coalesce_body(base::Buffer& from, http::Framing framing, uint64_t lengt
 }
 }  // namespace
 
-base::Task<void> ClientSession::serve(ProxyContext& ctx, int fd) {
-  ClientSession session(ctx, fd);
+void ClientSession::start(ProxyContext& ctx, int fd) {
+  auto* session = new ClientSession(ctx, fd);
+  if (!session->wait_idle()) base::spawn(session->run());
+}
+
+bool ClientSession::wait_idle() {
+  in_.release();
+  const config::Timeouts& t = ctx_.config().timeouts;
+  // The first request of a connection gets the head timeout from the start.
+  const io::TimePoint deadline =
+      ctx_.loop.now() + (requests_ == 0 ? t.client_header : t.client_idle);
+  return rx_.watch(deadline, kHeadReadSize, &ClientSession::on_ready, this);
+}
+
+void ClientSession::on_ready(void* session) {
+  base::spawn(static_cast<ClientSession*>(session)->run());
+}
+
+base::Task<void> ClientSession::run() {
   for (bool open = true; open;) {
-    // Waiting for a request's first bytes, the connection holds no buffer and no request state:
-    // this frame and the session are all an idle connection costs.
-    if (session.in_.empty()) {
-      session.in_.release();
-      const config::Timeouts& t = ctx.config().timeouts;
-      // The first request of a connection gets the head timeout from the start.
-      const io::TimePoint deadline =
-          ctx.loop.now() + (session.requests_ == 0 ? t.client_header : t.client_idle);
-      int n = co_await session.rx_.read(session.in_, deadline, kHeadReadSize);
+    if (in_.empty()) {
+      if (wait_idle()) co_return;
+      // Returns at once: the bytes or the end are there.
+      int n = co_await rx_.read(in_, io::Loop::kNoDeadline, kHeadReadSize);
       if (n <= 0) break;
     }
-    open = co_await session.exchange();
+    open = co_await exchange();
   }
-  if (session.answered_error_) co_await session.linger();
-  co_await session.rx_.close();
+  if (answered_error_) co_await linger();
+  co_await rx_.close();
+  delete this;
 }
 
 ClientSession::ClientSession(ProxyContext& ctx, int fd) : ctx_(ctx), fd_(fd), rx_(ctx.loop, fd) {
   net::Address peer;
-  if (net::peer_address(fd, &peer)) client_ip_view_ = peer.ip(client_ip_, sizeof client_ip_);
+  if (net::peer_address(fd, &peer)) {
+    client_ip_size_ = static_cast<uint8_t>(peer.ip(client_ip_, sizeof client_ip_).size());
+  }
   next_ = ctx_.sessions;
   if (next_) next_->prev_ = this;
   ctx_.sessions = this;
@@ -241,15 +256,16 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   x.idempotent = is_idempotent(st_->req.method);
 
   const Target target = gen.route(in_.data(), st_->req);
-  pool_ = target.pool;
-  const config::PoolConfig& pool = *pool_->config;
+  Pool& target_pool = *target.pool;
+  st_->pool = &target_pool;
+  const config::PoolConfig& pool = *target_pool.config;
   upstream::PickContext pick;
   if (pool.strategy == upstream::Strategy::kHash) {
-    pick.key = balance_key(pool.hash_key, in_.data(), st_->req, client_ip_view_);
+    pick.key = balance_key(pool.hash_key, in_.data(), st_->req, client_ip());
   }
   http::ForwardInfo info;
-  info.client_ip = client_ip_view_;
-  info.default_host = pool_->backends.front()->name;
+  info.client_ip = client_ip();
+  info.default_host = target_pool.backends.front()->name;
   info.edits = &target.headers->request;
   info.forwarded = target.headers->forwarded;
   char request_id[kRequestIdSize];
@@ -257,7 +273,6 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       !http::find_header(in_.data(), st_->req.headers, "x-request-id")) {
     info.request_id = make_request_id(ctx_.random, request_id);
   }
-  response_edits_ = &target.headers->response;
   st_->out.clear();
   http::write_request_head(in_.data(), st_->req, info, st_->out);
   in_.consume(st_->req.head_size);
@@ -302,10 +317,12 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   };
   std::optional<InFlight> in_flight;
   int last_status = 503;
-  upstream::Balancer& balancer = *pool_->balancer;
+  upstream::Balancer& balancer = *target_pool.balancer;
   for (uint32_t retries_left = pool.retries;; --retries_left) {
     const io::TimePoint now = loop.now();
-    auto available = [this, now](size_t i) { return pool_->backends[i]->health.available(now); };
+    auto available = [&target_pool, now](size_t i) {
+      return target_pool.backends[i]->health.available(now);
+    };
     // Slow start admits a backend that came back recently to a share of the picks only; if no
     // backend is admitted (all came back together), any available one will do. Hashing keeps
     // its keys where they belong instead.
@@ -313,8 +330,8 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     if (pool.slow_start > config::milliseconds::zero() &&
         pool.strategy != upstream::Strategy::kHash) {
       const double draw = ctx_.random.unit();
-      picked = balancer.pick(pick, [this, now, draw](size_t i) {
-        const upstream::Backend& b = *pool_->backends[i];
+      picked = balancer.pick(pick, [&target_pool, now, draw](size_t i) {
+        const upstream::Backend& b = *target_pool.backends[i];
         return b.health.available(now) && b.ramp(now) > draw;
       });
     }
@@ -323,10 +340,10 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       co_await send_error(last_status);
       co_return false;
     }
-    backend_ = *picked;
+    st_->backend = *picked;
     backend().health.on_picked(now);
     in_flight.reset();
-    in_flight.emplace(balancer, backend_, backend().state.counters, loop);
+    in_flight.emplace(balancer, st_->backend, backend().state.counters, loop);
 
     bool reached = false;
     int status = co_await attempt(x, &reached);
@@ -342,7 +359,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       co_return false;
     }
     last_status = status;
-    pick.exclude = backend_;
+    pick.exclude = st_->backend;
   }
   in_flight->ok = true;
 
@@ -354,7 +371,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       x.client_keep && !ctx_.draining && resp_framing != http::Framing::kUntilClose && !dechunk;
   st_->out.clear();
   http::write_response_head(st_->backend_in.data(), st_->resp, !client_keep, x.client_minor,
-                            st_->out, *response_edits_);
+                            st_->out, target.headers->response);
   const bool backend_keep = st_->resp.keep_alive;
   st_->backend_in.consume(st_->resp.head_size);
   uint64_t resp_length =
@@ -436,11 +453,12 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     if (upload == RelayResult::kSinkFailed) x.client_keep = false;
     x.body_left = 0;
 
-    response_bytes_ = 0;
+    st_->response_bytes = 0;
     int status = co_await read_response_head(x.head_request, x.client_minor);
     if (status == 0) break;
     release_backend(false);
-    if (status == 502 && response_bytes_ == 0 && reused && !fresh_try && resendable && !aborted_) {
+    if (status == 502 && st_->response_bytes == 0 && reused && !fresh_try && resendable &&
+        !aborted_) {
       continue;
     }
     failed(status == 504 ? "response timeout" : "bad or no response");
@@ -491,7 +509,7 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
     int n = co_await loop.recv(backend_fd_, st_->backend_in.write_ptr(), st_->backend_in.writable(),
                                deadline);
     if (n > 0) {
-      response_bytes_ += static_cast<uint64_t>(n);
+      st_->response_bytes += static_cast<uint64_t>(n);
       st_->backend_in.commit(static_cast<size_t>(n));
       continue;
     }

@@ -1,9 +1,10 @@
 #pragma once
 // One client connection: reads requests, forwards each to a backend, streams the answer back,
-// and keeps the connection alive while both sides allow it. The session lives in the frame of
-// serve(); what a request needs beyond it (parsers, heads, the buffers to and from the backend)
-// is a RequestState taken from the loop's free list for the time of the request, so that an
-// idle connection costs only that frame, and a busy one no allocation.
+// and keeps the connection alive while both sides allow it. The session is an object of its own;
+// its coroutine (run()) exists only while bytes are being handled, and what a request needs
+// beyond the session (parsers, heads, the buffers to and from the backend) is a RequestState
+// taken from the loop's free list for the time of the request. An idle connection thus costs
+// the session object alone, and a busy one no allocation.
 #include <netinet/in.h>
 
 #include <cstdint>
@@ -21,7 +22,7 @@ namespace fulcrum::proxy {
 class ClientSession {
  public:
   // Serves the accepted connection fd until it closes; closes fd.
-  static base::Task<void> serve(ProxyContext& ctx, int fd);
+  static void start(ProxyContext& ctx, int fd);
 
   // Wakes the session wherever it waits (used when a drain times out): its sockets are shut
   // down, so pending operations on them complete and the session ends.
@@ -51,10 +52,17 @@ class ClientSession {
     bool idempotent = false;  // RFC 9110 §9.2.2: safe to send again
   };
 
+  // Serves requests from the bytes that have come until the connection waits idle again
+  // (wait_idle()) or ends, and then deletes the session.
+  base::Task<void> run();
+  // Waits for the client's next bytes with no coroutine frame: the session object alone is what
+  // an idle connection costs; run() starts when they come. Returns false if they are there.
+  bool wait_idle();
+  static void on_ready(void* session);
   // One request, from the rest of its head (in_ holds its first bytes) to the end of its
   // response, with request state taken for that time; returns whether the connection stays open.
   base::Task<bool> exchange();
-  upstream::Backend& backend() const { return *pool_->backends[backend_]; }
+  upstream::Backend& backend() const { return *st_->pool->backends[st_->backend]; }
   // Returns kHeadReady, kCloseQuietly, or an HTTP status to answer with before closing.
   base::Task<int> read_request_head();
   // Forwards the parsed request with the configuration gen; returns whether the client
@@ -81,20 +89,19 @@ class ClientSession {
   base::Task<void> linger();
   void release_backend(bool reusable);
 
+  std::string_view client_ip() const { return {client_ip_, client_ip_size_}; }
+
+  // The members an idle connection keeps, so as few as will do (what a request needs is in st_).
   ProxyContext& ctx_;
   int fd_;
   int backend_fd_ = -1;
-  Pool* pool_ = nullptr;                               // of the request in flight
-  size_t backend_ = 0;                                 // in pool_
-  const http::HeaderEdits* response_edits_ = nullptr;  // of the request in flight
   uint32_t requests_ = 0;
-  uint64_t response_bytes_ = 0;  // from the backend, in this try
   bool answered_error_ = false;  // the connection ends with an error response: linger
   bool aborted_ = false;         // abort() was called: no further try at another backend
+  uint8_t client_ip_size_ = 0;
+  char client_ip_[INET6_ADDRSTRLEN] = {};
   ClientSession* prev_ = nullptr;
   ClientSession* next_ = nullptr;
-  char client_ip_[INET6_ADDRSTRLEN] = {};
-  std::string_view client_ip_view_;
 
   io::RecvStream rx_;           // the client's bytes, into in_
   base::Buffer in_;             // from the client

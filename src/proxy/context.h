@@ -29,8 +29,11 @@ struct RequestState {
   http::ResponseParser response_parser;
   http::RequestHead req;
   http::ResponseHead resp;
-  base::Buffer out;         // heads fulcrum writes
-  base::Buffer backend_in;  // from the backend
+  base::Buffer out;             // heads fulcrum writes
+  base::Buffer backend_in;      // from the backend
+  Pool* pool = nullptr;         // the request's
+  size_t backend = 0;           // in pool, the one tried now
+  uint64_t response_bytes = 0;  // from the backend, in this try
 };
 
 class ProxyContext {

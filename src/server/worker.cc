@@ -56,7 +56,7 @@ base::Task<void> Worker::accept_loop(Listener& listener) {
     int fd = co_await acceptor;
     if (fd >= 0) {
       net::set_nodelay(fd);
-      base::spawn(proxy::ClientSession::serve(ctx_, fd));
+      proxy::ClientSession::start(ctx_, fd);
       continue;
     }
     if (accepting_ && (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM)) {

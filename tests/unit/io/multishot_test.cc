@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -308,8 +309,98 @@ TEST_P(MultishotTest, SlowReaderGetsEveryByteInOrder) {
   EXPECT_TRUE(got == payload);
 }
 
+// What RecvStream::watch calls when the stream is ready: a function and its argument.
+struct Ready {
+  std::function<void()> fn;
+  static void call(void* self) { static_cast<Ready*>(self)->fn(); }
+};
+
+// A watched stream needs no reader: ready() comes once, when bytes come, and the read after it
+// returns them at once, as it returns the end of the stream after a second watch.
+TEST_P(MultishotTest, WatchCallsReadyOnceWhenBytesComeThenTheEnd) {
+  auto [fd, peer] = socket_pair();
+  RecvStream stream(*loop_, fd);
+  int calls = 0;
+  Ready ready{[&] { ++calls; }};
+  ASSERT_TRUE(stream.watch(Loop::kNoDeadline, 4096, &Ready::call, &ready));
+  int turns = 0;
+  ASSERT_TRUE(run_until([&] { return ++turns > 3; }));
+  EXPECT_EQ(calls, 0);
+  send_all(peer, "hello");
+  ASSERT_TRUE(run_until([&] { return calls == 1; }));
+  std::vector<int> results;
+  base::Buffer buf;
+  auto reader = [&]() -> Task<void> {
+    RecvStream::ReadAwaiter first = stream.read(buf, Loop::kNoDeadline, 4096);
+    results.push_back(first.await_ready() ? first.await_resume() : -1);  // no wait
+    if (!stream.watch(Loop::kNoDeadline, 4096, &Ready::call, &ready)) co_return;
+    results.push_back(-2);
+  };
+  spawn(reader());
+  EXPECT_EQ(results, (std::vector<int>{5, -2}));
+  EXPECT_EQ(buf.view(), "hello");
+  ::shutdown(peer, SHUT_WR);
+  ASSERT_TRUE(run_until([&] { return calls == 2; }));
+  auto closer = [&]() -> Task<void> {
+    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
+    co_await stream.close();
+    results.push_back(-3);
+  };
+  spawn(closer());
+  ASSERT_TRUE(run_until([&] { return results.size() == 4; }));
+  EXPECT_EQ(results, (std::vector<int>{5, -2, 0, -3}));
+  EXPECT_EQ(calls, 2);
+}
+
+// A watch whose deadline passes calls ready(), and the read then returns -ETIMEDOUT.
+TEST_P(MultishotTest, WatchDeadlinePasses) {
+  auto [fd, peer] = socket_pair();
+  RecvStream stream(*loop_, fd);
+  int calls = 0;
+  Ready ready{[&] { ++calls; }};
+  ASSERT_TRUE(stream.watch(loop_->now() + 20ms, 4096, &Ready::call, &ready));
+  ASSERT_TRUE(run_until([&] { return calls == 1; }));
+  std::vector<int> results;
+  base::Buffer buf;
+  auto closer = [&]() -> Task<void> {
+    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
+    co_await stream.close();
+    results.push_back(0);
+  };
+  spawn(closer());
+  ASSERT_TRUE(run_until([&] { return results.size() == 2; }));
+  EXPECT_EQ(results, (std::vector<int>{-ETIMEDOUT, 0}));
+  EXPECT_EQ(calls, 1);
+}
+
+// Bytes that are there already: watch() says so instead of waiting, and they are not lost.
+TEST_P(MultishotTest, WatchReturnsFalseWhenBytesAreThere) {
+  auto [fd, peer] = socket_pair();
+  RecvStream stream(*loop_, fd);
+  base::Buffer buf;
+  std::vector<int> results;
+  int calls = 0;
+  Ready ready{[&] { ++calls; }};
+  auto reader = [&]() -> Task<void> {
+    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
+    co_await loop_->sleep(50ms);  // "more" comes meanwhile
+    results.push_back(stream.watch(Loop::kNoDeadline, 4096, &Ready::call, &ready) ? 1 : 0);
+    results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
+    co_await stream.close();
+  };
+  spawn(reader());
+  send_all(peer, "first");
+  ASSERT_TRUE(run_until([&] { return results.size() == 1; }));
+  send_all(peer, "more");
+  ASSERT_TRUE(run_until([&] { return results.size() == 3; }));
+  EXPECT_EQ(results, (std::vector<int>{5, 0, 4}));
+  EXPECT_EQ(buf.view(), "firstmore");
+  EXPECT_EQ(calls, 0);
+}
+
 // More connections receive at once than the ring has buffers: a receive that finds the ring
-// empty is submitted again, and every stream gets all of its bytes.
+// empty is submitted again, and every stream gets all of its bytes. Half of the streams start
+// with a watch (idle connections, that wake when bytes come).
 TEST_P(MultishotTest, ManyStreamsAtOnceShareTheRing) {
   constexpr int kStreams = 300;
   constexpr size_t kSize = 40 * 1024;
@@ -333,7 +424,15 @@ TEST_P(MultishotTest, ManyStreamsAtOnceShareTheRing) {
     streams.push_back(std::make_unique<RecvStream>(*loop_, fd));
     peers.push_back(peer);
   }
-  for (int i = 0; i < kStreams; ++i) spawn(reader(i));
+  std::vector<Ready> watches(kStreams);
+  for (int i = 0; i < kStreams; ++i) {
+    if (i % 2 == 0) {
+      spawn(reader(i));
+      continue;
+    }
+    watches[i].fn = [&reader, i] { spawn(reader(i)); };
+    ASSERT_TRUE(streams[i]->watch(Loop::kNoDeadline, 16 * 1024, &Ready::call, &watches[i]));
+  }
   int turns = 0;
   ASSERT_TRUE(run_until([&] { return ++turns > 3; }));  // every receive is in the kernel
   for (int i = 0; i < kStreams; ++i) {
