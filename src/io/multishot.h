@@ -4,8 +4,9 @@
 // completions, so a busy listener or keep-alive connection costs no submission per connection or
 // per request. With epoll each completion is an ordinary operation started when awaited.
 //
-// Lifetime rule (as for io::Op): the object lives in the frame of the coroutine that uses it,
-// which must see its submission end before the frame goes: an Acceptor ends with the completion
+// Lifetime rule (as for io::Op): the object lives in the frame of the coroutine that uses it, or
+// in an object that outlives its submission (a client session, whose stream is watched while it
+// is idle), and its submission must end before it goes: an Acceptor ends with the completion
 // that stop() causes, a RecvStream with close(). (An acceptor that never stops, as in
 // fulcrum-backend, goes with its loop: no completion is handled after that.)
 #include <coroutine>
