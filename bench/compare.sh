@@ -14,18 +14,31 @@
 #   WARMUP=2         seconds of load per contender before the first round
 #   NGINX_KEEPALIVE=256   idle upstream connections nginx keeps (its default, 64, reconnects
 #                    under 200 client connections)
-#   OUT=/tmp/fulcrum-compare.XXXXXX   configurations, logs and results.tsv
+#   WORKERS=1        workers of each proxy. 1: pinned, as below. N > 1: fulcrum --mode mp -w N
+#                    --no-affinity, HAProxy nbthread N, nginx worker_processes N, wrk -tN, and
+#                    nothing pinned: proxies, backends and wrk share all CPUs
+#   OUT=/tmp/fulcrum-compare.XXXXXX   configurations, logs, results.tsv and cpu.tsv
 # The defaults take about two and a half minutes.
 #
 # Every proxy does the same job: one worker (fulcrum --mode sp; HAProxy nbthread 1; nginx
 # worker_processes 1), round-robin over the same two backend ports, keep-alive to the backends,
 # no logging, no health checks. The proxy runs on CPU 0; wrk (one thread) and the backends share
 # CPU 1, so the proxy's core is what is measured. Per run: req/s, p50 and p99 from wrk (exact, via
-# wrk_stats.lua), and the proxy's CPU time (utime + stime from /proc, its processes summed) per
-# request; for "direct", the backend's. The table gives medians over the rounds with min-max, and
-# ratios to HAProxy and to direct taken within each round (the machine's load drifts between
-# rounds, less within one), and how much of CPU 0 other processes used during the runs: a shared
-# machine disturbs some runs, and the column says which.
+# wrk_stats.lua), and the proxy's CPU time (utime + stime from /proc, summed over its process and
+# the processes it forked: nginx's and fulcrum mp's workers; HAProxy's threads are in its one
+# process's figure) per request; for "direct", the backend's. cpu.tsv has each process's share.
+# The table gives medians over the rounds with min-max, and ratios to HAProxy and to direct taken
+# within each round (the machine's load drifts between rounds, less within one), and how much of
+# CPU 0 other processes used during the runs: a shared machine disturbs some runs, and the column
+# says which.
+#
+# WORKERS=2 (issue 7: two workers against HAProxy with two threads and nginx with two workers,
+# unpinned) runs the same job with every proxy's workers free to use every CPU, as are the
+# backends and wrk's threads; fulcrum's own pinning of its workers is turned off, as HAProxy and
+# nginx do not pin theirs by default. Throughput is then bounded by the whole machine, wrk and the
+# backends included, so req/s is the figure it is for; CPU per request still counts only the
+# proxy. Its last column is what other processes used of all CPUs (in % of one CPU: busy time of
+# all CPUs less that of the proxy, the backends and wrk).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +50,7 @@ backend_kind=${BACKEND:-nginx}
 contenders=${CONTENDERS:-"direct haproxy nginx fulcrum"}
 warmup=${WARMUP:-2}
 nginx_keepalive=${NGINX_KEEPALIVE:-256}
+workers=${WORKERS:-1}
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 say() { echo "[$(date +%T)] $*" >&2; }
@@ -54,6 +68,7 @@ done
 for cfg in $configs; do
   [[ $cfg =~ ^(small|4k|64k):[0-9]+$ ]] || die "bad configuration $cfg (body:connections)"
 done
+[[ $workers =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a number of workers, 1 or more"
 
 out=${OUT:-$(mktemp -d /tmp/fulcrum-compare.XXXXXX)}
 mkdir -p "$out"
@@ -70,11 +85,22 @@ if [[ $backend_kind == *" "* ]]; then  # each backend in a run of its own, then 
   exit 0
 fi
 
-proxy_cpus=0 load_cpus=1
-if [[ $(nproc) -lt 2 ]]; then
-  say "one CPU only: nothing is pinned, and the proxy shares its core with the load"
-  proxy_cpus=0 load_cpus=0
+# Where the proxies and the load (wrk, backends) run: CPU lists for taskset (unpinned: the ones
+# this script may use, so taskset changes nothing; it still execs, so that $! is the command's pid).
+# watched: the line of /proc/stat whose busy time, less ours, is what others used.
+if [[ $workers -gt 1 ]]; then
+  pinned=0 watched=cpu
+  proxy_cpus=$(taskset -cp $$ | awk '{print $NF}') load_cpus=$proxy_cpus
+  fulcrum_mode=(--mode mp -w "$workers" --no-affinity)
+else
+  pinned=1 proxy_cpus=0 load_cpus=1 watched=cpu0
+  if [[ $(nproc) -lt 2 ]]; then
+    say "one CPU only: nothing is pinned, and the proxy shares its core with the load"
+    proxy_cpus=0 load_cpus=0
+  fi
+  fulcrum_mode=(--mode sp)
 fi
+wrk_threads=$workers
 
 # ---- processes: every one started here is a background job, stopped on exit
 pids=()
@@ -109,20 +135,30 @@ wait_port() {
   done
   die "nothing listens on port $1 after 10 s (see $out/*.log)"
 }
-# A process and its children (nginx: master and worker).
+# A process and its children (nginx: master and workers; fulcrum mp: master and workers).
 tree() { echo "$1" $(pgrep -P "$1" || true); }
-# utime + stime of processes, in clock ticks.
-cpu_ticks() {
-  local p sum=0 stat fields
+# "pid name ticks" for each process: utime + stime in clock ticks, all of its threads included.
+ticks_each() {
+  local p stat fields name
   for p in "$@"; do
     stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
     read -ra fields <<<"${stat##*) }"
-    sum=$((sum + fields[11] + fields[12]))
+    name=${stat#*(} name=${name%%) *}
+    echo "$p ${name// /_} $((fields[11] + fields[12]))"
   done
-  echo "$sum"
 }
-# Busy ticks of CPU 0 outside interrupts (user, nice, system).
-cpu0_busy() { awk '$1 == "cpu0" {print $2 + $3 + $4}' /proc/stat; }
+# utime + stime of processes, in clock ticks, summed.
+cpu_ticks() { ticks_each "$@" | awk '{ sum += $3 } END { print sum + 0 }'; }
+# Busy ticks outside interrupts (user, nice, system) of the /proc/stat line $watched.
+busy_ticks() { awk -v line="$watched" '$1 == line {print $2 + $3 + $4}' /proc/stat; }
+# children_ticks VAR: sets VAR to the CPU time of this shell's finished children (wrk, once it
+# has been waited for), in ticks. `times` must run in this shell, not in a subshell or a pipe.
+children_ticks() {
+  times >"$out/times.txt"
+  printf -v "$1" '%s' "$(awk -v hz="$hz" 'NR == 2 {
+    split($1, u, /[ms]/); split($2, s, /[ms]/)
+    printf "%d", ((u[1] + s[1]) * 60 + u[2] + s[2]) * hz }' "$out/times.txt")"
+}
 
 read -r b1 b2 p_haproxy p_nginx p_fulcrum < <(python3 -c '
 import socket
@@ -136,11 +172,11 @@ path_of() {  # body -> request path on the backend
     case $1 in small) echo /bytes/6 ;; 4k) echo /bytes/4096 ;; 64k) echo /bytes/65536 ;; esac
   fi
 }
-nginx_main() {  # prefix: what both nginx configurations share
+nginx_main() {  # prefix workers: what both nginx configurations share
   cat <<EOF
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes $2;
 pid $1/nginx.pid;
 error_log $1/error.log error;
 events { worker_connections $max_conns; }
@@ -167,7 +203,7 @@ if [[ $backend_kind == nginx ]]; then
   head -c 65536 /dev/zero | tr '\0' b >"$out/backend/64k"
   chmod -R a+rX "$out/backend"
   {
-    nginx_main "$out/backend"
+    nginx_main "$out/backend" 1
     echo "http {"
     nginx_http "$out/backend"
     cat <<EOF
@@ -194,7 +230,7 @@ wait_port "$b2"
 # ---- the proxies, all idle while another one is measured
 cat >"$out/haproxy.cfg" <<EOF
 global
-    nbthread 1
+    nbthread $workers
     maxconn $max_conns
 defaults
     mode http
@@ -214,7 +250,7 @@ backend be
 EOF
 mkdir -p "$out/nginx/tmp"
 {
-  nginx_main "$out/nginx"
+  nginx_main "$out/nginx" "$workers"
   echo "http {"
   nginx_http "$out/nginx"
   cat <<EOF
@@ -247,7 +283,7 @@ for c in $contenders; do
     haproxy) start haproxy "$proxy_cpus" haproxy -db -f "$out/haproxy.cfg" ;;
     nginx) start nginx "$proxy_cpus" nginx -p "$out/nginx" -e "$out/nginx/error.log" -c "$out/nginx.conf" ;;
     fulcrum)
-      start fulcrum "$proxy_cpus" "$build/fulcrum" --mode sp --host 127.0.0.1 -p "$p_fulcrum" \
+      start fulcrum "$proxy_cpus" "$build/fulcrum" "${fulcrum_mode[@]}" --host 127.0.0.1 -p "$p_fulcrum" \
         -b "127.0.0.1:$b1" -b "127.0.0.1:$b2" -l err --no-health-checks
       ;;
     direct) continue ;;
@@ -268,37 +304,58 @@ measured_pids() {
   if [[ $1 == direct ]]; then backend_pids; else tree "${root[$1]}"; fi
 }
 results=$out/results.tsv
-printf 'backend\tbody\tconns\tround\tcontender\trps\tp50_us\tp99_us\tcpu_us_per_req\terrors\tcpu0_others_pct\n' >"$results"
+printf 'backend\tworkers\tbody\tconns\tround\tcontender\trps\tp50_us\tp99_us\tcpu_us_per_req\terrors\tothers_pct\n' >"$results"
+cpu_split=$out/cpu.tsv  # each measured process's share of the CPU time in results.tsv
+printf 'backend\tbody\tconns\tround\tcontender\tpid\tname\tticks\n' >"$cpu_split"
 hz=$(getconf CLK_TCK)
 
-# run CONTENDER BODY CONNS ROUND: one wrk run, appended to results.tsv.
+# run CONTENDER BODY CONNS ROUND: one wrk run, appended to results.tsv (and its processes' CPU
+# times to cpu.tsv).
 run() {
-  local c=$1 body=$2 conns=$3 r=$4 pids log t0 t1 busy0 busy1 stats
+  local c=$1 body=$2 conns=$3 r=$4 pids backends log each0 each1 back0 back1 busy0 busy1 w0 w1 \
+    stats deltas cpu ours
   pids=$(measured_pids "$c")
+  backends=$([[ $c == direct ]] || backend_pids)
   log=$out/wrk.$body.$conns.$r.$c.log
-  t0=$(cpu_ticks $pids)
-  busy0=$(cpu0_busy)
-  taskset -c "$load_cpus" wrk -t1 -c"$conns" -d"${duration}s" --latency -s "$here/wrk_stats.lua" \
-    "http://127.0.0.1:$(port_of "$c")$(path_of "$body")" >"$log" 2>&1 || true
-  t1=$(cpu_ticks $pids)
-  busy1=$(cpu0_busy)
+  each0=$(ticks_each $pids)
+  back0=$(cpu_ticks $backends)
+  busy0=$(busy_ticks)
+  children_ticks w0
+  taskset -c "$load_cpus" wrk -t"$wrk_threads" -c"$conns" -d"${duration}s" --latency \
+    -s "$here/wrk_stats.lua" "http://127.0.0.1:$(port_of "$c")$(path_of "$body")" >"$log" 2>&1 || true
+  children_ticks w1
+  busy1=$(busy_ticks)
+  back1=$(cpu_ticks $backends)
+  each1=$(ticks_each $pids)
   stats=$(grep '^STATS ' "$log" | head -1) || die "wrk gave no result (see $log)"
+  # Each process's ticks during the run (one that ended during it counts nothing), and their sum.
+  deltas=$(awk 'NR == FNR { t0[$1] = $3; next } $1 in t0 { print $1 "\t" $2 "\t" $3 - t0[$1] }' \
+    <(echo "$each0") <(echo "$each1"))
+  sed "s/^/$backend_kind\t$body\t$conns\t$r\t$c\t/" <<<"$deltas" >>"$cpu_split"
+  cpu=$(awk -F'\t' '{ sum += $3 } END { print sum + 0 }' <<<"$deltas")
+  # What of the watched CPUs' busy time is ours: pinned, the proxy's on its own CPU; unpinned,
+  # the proxy's, the backends' and wrk's.
+  if [[ $pinned == 1 ]]; then
+    ours=$([[ $c == direct ]] && echo 0 || echo "$cpu")
+  else
+    ours=$((cpu + back1 - back0 + w1 - w0))
+  fi
   awk -v stats="${stats#STATS }" -v c="$c" -v body="$body" -v conns="$conns" -v r="$r" \
-    -v backend="$backend_kind" -v cpu=$((t1 - t0)) -v busy=$((busy1 - busy0)) -v hz="$hz" \
-    -v proxy_on_cpu0=$([[ $c == direct ]] && echo 0 || echo 1) 'BEGIN {
+    -v backend="$backend_kind" -v workers="$workers" -v cpu="$cpu" -v busy=$((busy1 - busy0)) \
+    -v ours="$ours" -v hz="$hz" 'BEGIN {
       n = split(stats, kv, " ")
       for (i = 1; i <= n; i++) { split(kv[i], f, "="); s[f[1]] = f[2] }
       secs = s["duration_us"] / 1e6
-      others = busy - (proxy_on_cpu0 ? cpu : 0)
-      printf "%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%d\t%.2f\t%d\t%.0f\n", backend, body, conns, r, c,
-        s["requests"] / secs, s["p50_us"], s["p99_us"], cpu / hz * 1e6 / s["requests"],
+      others = busy - ours
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%d\t%.2f\t%d\t%.0f\n", backend, workers, body,
+        conns, r, c, s["requests"] / secs, s["p50_us"], s["p99_us"], cpu / hz * 1e6 / s["requests"],
         s["errors"] + s["non2xx"], others < 0 ? 0 : 100 * others / hz / secs
     }' >>"$results"
 }
 
 say "output in $out; warm-up ${warmup}s per contender"
 for c in $contenders; do
-  taskset -c "$load_cpus" wrk -t1 -c50 -d"${warmup}s" \
+  taskset -c "$load_cpus" wrk -t"$wrk_threads" -c50 -d"${warmup}s" \
     "http://127.0.0.1:$(port_of "$c")$(path_of small)" >"$out/warmup.$c.log" 2>&1 || true
 done
 for cfg in $configs; do
@@ -312,7 +369,9 @@ done
 {
   echo "$(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r);" \
     "$(haproxy -v 2>&1 | awk 'NR == 1 {print "HAProxy " $3}'), $(nginx -v 2>&1 | sed 's|.*nginx/|nginx |')," \
-    "backend $backend_kind; ${duration}s per run, $rounds round(s) of every contender per configuration"
+    "backend $backend_kind; ${duration}s per run, $rounds round(s) of every contender per configuration;" \
+    "$([[ $pinned == 0 ]] && echo "$workers workers each (fulcrum --mode mp), wrk $wrk_threads threads, nothing pinned" ||
+      echo "one worker each on CPU $proxy_cpus, wrk and backends on CPU $load_cpus")"
   echo
   python3 "$here/compare_table.py" "$results"
 } | tee "$out/table.md"

@@ -3,7 +3,8 @@
 
 One row per configuration and contender: medians over the rounds with (min-max), and ratios to
 HAProxy and to direct computed within each round, then summarised the same way. The last column
-is the most that other processes used of CPU 0 (the proxy's core) during that contender's runs.
+is the most that other processes used during that contender's runs: of CPU 0 (the proxy's core)
+with one worker each, pinned; of all CPUs, in % of one, with several workers, unpinned.
 """
 import csv
 import statistics
@@ -40,14 +41,19 @@ def ratio(v):
 
 def main(path):
     runs = defaultdict(dict)  # (backend, body, conns) -> {(round, contender): row}
+    workers = set()
     with open(path, newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             key = (row["backend"], row["body"], int(row["conns"]))
             runs[key][(row["round"], row["contender"])] = row
+            workers.add(int(row["workers"]))
+    if len(workers) > 1:
+        sys.exit(f"{path}: runs with {sorted(workers)} workers: one table holds one of them")
+    others = "CPU 0 others %" if workers == {1} else "others % (all CPUs)"
 
     print("| backend | body | conns | contender | req/s | p50 ms | p99 ms | CPU µs/req "
           "| req/s ÷ HAProxy | CPU/req ÷ HAProxy | p99 ÷ HAProxy | req/s ÷ direct "
-          "| errors | CPU 0 others % |")
+          f"| errors | {others} |")
     print("|" + "---|" * 14)
     for key in sorted(runs, key=lambda k: (k[0], ["small", "4k", "64k"].index(k[1]), k[2])):
         table = runs[key]
@@ -75,7 +81,7 @@ def main(path):
                 spread(per_round("p99_us", "haproxy"), ratio) if contender != "haproxy" else "1",
                 spread(per_round("rps", "direct"), ratio) if contender != "direct" else "1",
                 str(int(sum(col("errors")))),
-                f"{max(col('cpu0_others_pct')):.0f}",
+                f"{max(col('others_pct')):.0f}",
             ]
             print("| " + " | ".join(cells) + " |")
 
