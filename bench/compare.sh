@@ -8,8 +8,12 @@
 #   ROUNDS=3         rounds; each round runs every contender once per configuration, in turn
 #   DURATION=5       seconds per wrk run
 #   CONFIGS="small:50 4k:200"   body:connections pairs; body is small (6 B), 4k or 64k
-#   BACKEND=nginx    what serves the bodies: nginx (static, one worker), fulcrum (two
-#                    fulcrum-backend processes), or "nginx fulcrum": one after the other, one table
+#   BACKEND=nginx    what serves the bodies: nginx (static, one worker), fulcrum (one
+#                    fulcrum-backend process per port), or "nginx fulcrum": one after the other,
+#                    one table
+#   BACKENDS=2       backend ports the proxies balance over, 1 or 2; "direct" uses the first.
+#                    Issue 2's figure is BACKEND=fulcrum BACKENDS=1 CONFIGS=small:200
+#                    CONTENDERS="direct fulcrum": one fulcrum-backend, directly and through fulcrum
 #   CONTENDERS="direct haproxy nginx fulcrum"
 #   WARMUP=2         seconds of load per contender before the first round
 #   NGINX_KEEPALIVE=256   idle upstream connections nginx keeps (its default, 64, reconnects
@@ -47,6 +51,7 @@ rounds=${ROUNDS:-3}
 duration=${DURATION:-5}
 configs=${CONFIGS:-"small:50 4k:200"}
 backend_kind=${BACKEND:-nginx}
+backend_count=${BACKENDS:-2}
 contenders=${CONTENDERS:-"direct haproxy nginx fulcrum"}
 warmup=${WARMUP:-2}
 nginx_keepalive=${NGINX_KEEPALIVE:-256}
@@ -69,6 +74,7 @@ for cfg in $configs; do
   [[ $cfg =~ ^(small|4k|64k):[0-9]+$ ]] || die "bad configuration $cfg (body:connections)"
 done
 [[ $workers =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a number of workers, 1 or more"
+[[ $backend_count == 1 || $backend_count == 2 ]] || die "BACKENDS must be 1 or 2"
 
 out=${OUT:-$(mktemp -d /tmp/fulcrum-compare.XXXXXX)}
 mkdir -p "$out"
@@ -165,6 +171,10 @@ import socket
 socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
+backend_ports=("$b1" "$b2")
+backend_ports=("${backend_ports[@]:0:$backend_count}")
+# each TEMPLATE: one line per backend port, the port in place of each @.
+each() { local port; for port in "${backend_ports[@]}"; do echo "${1//@/$port}"; done; }
 
 # ---- backends
 path_of() {  # body -> request path on the backend
@@ -208,8 +218,7 @@ if [[ $backend_kind == nginx ]]; then
     nginx_http "$out/backend"
     cat <<EOF
     server {
-        listen 127.0.0.1:$b1 backlog=4096;
-        listen 127.0.0.1:$b2 backlog=4096;
+$(each '        listen 127.0.0.1:@ backlog=4096;')
         location = /small { return 200 "hello\n"; }
         location = /4k { alias $out/backend/4k; }
         location = /64k { alias $out/backend/64k; }
@@ -220,12 +229,12 @@ EOF
   start backend "$load_cpus" nginx -p "$out/backend" -e "$out/backend/error.log" -c "$out/backend.conf"
   backend_pids() { tree "${root[backend]}"; }
 else
-  start backend1 "$load_cpus" "$build/fulcrum-backend" --host 127.0.0.1 --port "$b1"
-  start backend2 "$load_cpus" "$build/fulcrum-backend" --host 127.0.0.1 --port "$b2"
-  backend_pids() { echo "${root[backend1]}" "${root[backend2]}"; }
+  for port in "${backend_ports[@]}"; do
+    start "backend$port" "$load_cpus" "$build/fulcrum-backend" --host 127.0.0.1 --port "$port"
+  done
+  backend_pids() { local port; for port in "${backend_ports[@]}"; do echo "${root[backend$port]}"; done; }
 fi
-wait_port "$b1"
-wait_port "$b2"
+for port in "${backend_ports[@]}"; do wait_port "$port"; done
 
 # ---- the proxies, all idle while another one is measured
 cat >"$out/haproxy.cfg" <<EOF
@@ -245,8 +254,7 @@ frontend fe
     default_backend be
 backend be
     balance roundrobin
-    server b1 127.0.0.1:$b1
-    server b2 127.0.0.1:$b2
+$(each '    server b@ 127.0.0.1:@')
 EOF
 mkdir -p "$out/nginx/tmp"
 {
@@ -255,8 +263,7 @@ mkdir -p "$out/nginx/tmp"
   nginx_http "$out/nginx"
   cat <<EOF
     upstream backends {
-        server 127.0.0.1:$b1;
-        server 127.0.0.1:$b2;
+$(each '        server 127.0.0.1:@;')
         keepalive $nginx_keepalive;
         keepalive_requests 1000000000;
         keepalive_timeout 300s;
@@ -284,7 +291,7 @@ for c in $contenders; do
     nginx) start nginx "$proxy_cpus" nginx -p "$out/nginx" -e "$out/nginx/error.log" -c "$out/nginx.conf" ;;
     fulcrum)
       start fulcrum "$proxy_cpus" "$build/fulcrum" "${fulcrum_mode[@]}" --host 127.0.0.1 -p "$p_fulcrum" \
-        -b "127.0.0.1:$b1" -b "127.0.0.1:$b2" -l err --no-health-checks
+        $(each '-b 127.0.0.1:@') -l err --no-health-checks
       ;;
     direct) continue ;;
   esac
@@ -369,7 +376,7 @@ done
 {
   echo "$(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r);" \
     "$(haproxy -v 2>&1 | awk 'NR == 1 {print "HAProxy " $3}'), $(nginx -v 2>&1 | sed 's|.*nginx/|nginx |')," \
-    "backend $backend_kind; ${duration}s per run, $rounds round(s) of every contender per configuration;" \
+    "backend $backend_kind ($backend_count port(s)); ${duration}s per run, $rounds round(s) of every contender per configuration;" \
     "$([[ $pinned == 0 ]] && echo "$workers workers each (fulcrum --mode mp), wrk $wrk_threads threads, nothing pinned" ||
       echo "one worker each on CPU $proxy_cpus, wrk and backends on CPU $load_cpus")"
   echo
