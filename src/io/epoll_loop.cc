@@ -57,6 +57,9 @@ int attempt(Op& op) {
       case OpKind::kSend:
         r = ::send(op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
         break;
+      case OpKind::kSpliceIn:
+      case OpKind::kSpliceOut:
+        return try_splice(op);
     }
     if (r >= 0) return static_cast<int>(r);
     if (errno == EINTR) continue;
@@ -64,7 +67,9 @@ int attempt(Op& op) {
   }
 }
 
-bool is_write(OpKind kind) { return kind == OpKind::kConnect || kind == OpKind::kSend; }
+bool is_write(OpKind kind) {
+  return kind == OpKind::kConnect || kind == OpKind::kSend || kind == OpKind::kSpliceOut;
+}
 
 }  // namespace
 

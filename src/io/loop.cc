@@ -1,5 +1,7 @@
 #include "io/loop.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <utility>
 
@@ -54,11 +56,42 @@ OpAwaiter Loop::send(int fd, const char* buf, size_t len, TimePoint deadline) {
   return a;
 }
 
+namespace {
+// Whether an op completes only once all of len is through (a partial result starts it again).
+bool moves_all(const Op& op) { return op.kind == OpKind::kSend || op.kind == OpKind::kSpliceOut; }
+}  // namespace
+
+OpAwaiter Loop::splice_in(int fd, int pipe_write, size_t len, TimePoint deadline) {
+  OpAwaiter a(*this, OpKind::kSpliceIn, fd, deadline);
+  a.op().pipe = pipe_write;
+  a.op().len = len;
+  return a;
+}
+
+OpAwaiter Loop::splice_out(int pipe_read, int fd, size_t len, TimePoint deadline) {
+  OpAwaiter a(*this, OpKind::kSpliceOut, fd, deadline);
+  a.op().pipe = pipe_read;
+  a.op().len = len;
+  return a;
+}
+
+int try_splice(const Op& op) {
+  // SPLICE_F_NONBLOCK for the pipe; the socket is non-blocking itself.
+  constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+  for (;;) {
+    const ssize_t r = op.kind == OpKind::kSpliceIn
+                          ? ::splice(op.fd, nullptr, op.pipe, nullptr, op.len, kFlags)
+                          : ::splice(op.pipe, nullptr, op.fd, nullptr, op.len - op.done, kFlags);
+    if (r >= 0) return static_cast<int>(r);
+    if (errno != EINTR) return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+  }
+}
+
 // Returns true if op is now pending; false if it completed at once with op.result final.
 bool Loop::begin(Op& op) {
   for (;;) {
     if (start(op)) return true;
-    if (op.kind != OpKind::kSend || op.result <= 0) return false;
+    if (!moves_all(op) || op.result <= 0) return false;
     op.done += static_cast<size_t>(op.result);
     if (op.done == op.len) {
       op.result = static_cast<int>(op.done);
@@ -91,7 +124,7 @@ void Loop::on_deadline(Timer* t) {
 }
 
 void Loop::complete(Op& op, int result) {
-  if (op.kind == OpKind::kSend && result > 0) {
+  if (moves_all(op) && result > 0) {
     op.done += static_cast<size_t>(result);
     if (op.done < op.len) {
       if (begin(op)) return;  // the rest is in flight

@@ -26,8 +26,18 @@
 namespace fulcrum::io {
 
 // kAccept and kRecvStream belong to io::Acceptor and io::RecvStream: with io_uring each is one
-// multishot submission that stays in the kernel (armed) across its completions.
-enum class OpKind : uint8_t { kAccept, kRecvStream, kConnect, kRecv, kRead, kSend };
+// multishot submission that stays in the kernel (armed) across its completions. kSpliceIn and
+// kSpliceOut are splice(2) calls, tried at once and again whenever their socket is ready.
+enum class OpKind : uint8_t {
+  kAccept,
+  kRecvStream,
+  kConnect,
+  kRecv,
+  kRead,
+  kSend,
+  kSpliceIn,
+  kSpliceOut
+};
 
 class Loop;
 
@@ -36,9 +46,12 @@ struct Op {
   bool timed_out = false;
   bool in_progress = false;  // epoll: a connect() already returned EINPROGRESS
   bool armed = false;        // io_uring: the multishot submission is in the kernel
-  int fd;
+  int fd;                    // kSpliceIn, kSpliceOut: the socket
   int result = 0;
-  socklen_t addr_len = 0;
+  union {
+    socklen_t addr_len = 0;  // kConnect
+    int pipe;                // kSpliceIn: the pipe's write end; kSpliceOut: its read end
+  };
   // What the op works on, by kind; one at a time, so they share the space (an idle connection
   // keeps an Op in its RecvStream).
   union {
@@ -47,13 +60,17 @@ struct Op {
     const sockaddr* addr;  // kConnect
   };
   size_t len = 0;   // kRecvStream: the space a receive makes in `into` (epoll)
-  size_t done = 0;  // kSend: bytes sent so far; a send completes when all are sent
+  size_t done = 0;  // kSend, kSpliceOut: bytes sent so far; it completes when all are sent
   Loop* loop = nullptr;
   std::coroutine_handle<> waiter;  // null unless a coroutine waits for this op
   Timer deadline;
 };
 
 enum class Backend { kAuto, kUring, kEpoll };
+
+// For the backends: one non-blocking splice(2) for a kSpliceIn or kSpliceOut op, bytes moved or
+// -errno (-EAGAIN: to be tried again once the socket is ready).
+int try_splice(const Op& op);
 
 // Awaiting it starts the operation; the result is what the operation completed with.
 class [[nodiscard]] OpAwaiter {
@@ -110,6 +127,12 @@ class Loop {
   OpAwaiter read(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
   // Completes when all len bytes are sent (result len) or with the first error.
   OpAwaiter send(int fd, const char* buf, size_t len, TimePoint deadline = kNoDeadline);
+  // Moves bytes between a socket and a pipe inside the kernel, so that a body relayed from one
+  // socket to another is never copied to user space and back. splice_in: up to len bytes from
+  // socket fd into the pipe's write end; result as recv's. splice_out: len bytes from the pipe's
+  // read end to socket fd; completes as send does.
+  OpAwaiter splice_in(int fd, int pipe_write, size_t len, TimePoint deadline = kNoDeadline);
+  OpAwaiter splice_out(int pipe_read, int fd, size_t len, TimePoint deadline = kNoDeadline);
   SleepAwaiter sleep(Duration d) { return SleepAwaiter(*this, now() + d); }
 
   // Closes a socket on which no operation is pending.
@@ -143,6 +166,7 @@ class Loop {
 
   // Called by the backends when the kernel reports an op's result.
   void complete(Op& op, int result);
+
   // Called by io_uring for each completion of a multishot op; data: the bytes a kRecvStream
   // received (in a provided buffer, valid during the call).
   void deliver(Op& op, int result, const char* data, bool more);

@@ -1,5 +1,6 @@
 #include "io/uring_loop.h"
 
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -113,6 +114,19 @@ io_uring_sqe* UringLoop::next_sqe() {
 
 bool UringLoop::start(Op& op) {
   if (op.armed) return true;  // a multishot submission is there: only wait
+  if (op.kind == OpKind::kSpliceIn || op.kind == OpKind::kSpliceOut) {
+    // io_uring's own splice runs in a worker thread whenever it would wait; the call is made
+    // here instead, and a poll submission waits for the socket when it would block.
+    const int r = try_splice(op);
+    if (r != -EAGAIN) {
+      op.result = r;
+      return false;
+    }
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_poll_add(sqe, op.fd, op.kind == OpKind::kSpliceIn ? POLLIN : POLLOUT);
+    io_uring_sqe_set_data(sqe, &op);
+    return true;
+  }
   io_uring_sqe* sqe = next_sqe();
   switch (op.kind) {
     case OpKind::kAccept:
@@ -137,6 +151,9 @@ bool UringLoop::start(Op& op) {
     case OpKind::kSend:
       io_uring_prep_send(sqe, op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
       break;
+    case OpKind::kSpliceIn:
+    case OpKind::kSpliceOut:
+      break;  // above
   }
   io_uring_sqe_set_data(sqe, &op);
   return true;
@@ -164,6 +181,15 @@ void UringLoop::wait(Duration timeout) {
     const unsigned flags = cqe->flags;
     io_uring_cqe_seen(&ring_, cqe);
     if (!op) continue;
+    if (op->kind == OpKind::kSpliceIn || op->kind == OpKind::kSpliceOut) {
+      // The socket is ready (res: its poll mask): the call again. Or the poll was cancelled.
+      if (res < 0) {
+        complete(*op, res);
+      } else if (!start(*op)) {
+        complete(*op, op->result);
+      }
+      continue;
+    }
     if (op->kind != OpKind::kAccept && op->kind != OpKind::kRecvStream) {
       complete(*op, res);
       continue;

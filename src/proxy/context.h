@@ -13,6 +13,7 @@
 #include "http/response_parser.h"
 #include "io/loop.h"
 #include "proxy/generation.h"
+#include "proxy/relay.h"
 #include "upstream/backend_table.h"
 #include "upstream/balancer/fast_random.h"
 
@@ -63,6 +64,7 @@ class ProxyContext {
   upstream::BackendTable& backends;
   upstream::InstanceCounters& counters;  // shared by the instance's workers
   upstream::FastRandom random;           // request ids
+  PipeCache pipes;                       // for the bodies that are spliced
 
   // Set when the worker drains: sessions finish the request in flight with "Connection: close".
   bool draining = false;

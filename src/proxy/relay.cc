@@ -1,5 +1,8 @@
 #include "proxy/relay.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "http/chunked.h"
@@ -8,6 +11,61 @@ namespace fulcrum::proxy {
 
 namespace {
 constexpr size_t kReadSize = 32 * 1024;
+// Below this, copying the rest of a body costs less than setting up its splices.
+constexpr uint64_t kSpliceMin = 16 * 1024;
+// A pipe's default capacity: what one splice into it can take.
+constexpr size_t kPipeSize = 64 * 1024;
+
+// The last `remaining` bytes of a Content-Length body, through `pipe`, which goes back to the
+// cache once empty.
+base::Task<RelayResult> splice_body(RelayEnds e, uint64_t remaining, PipeCache::Pipe pipe) {
+  while (remaining > 0) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, kPipeSize));
+    const int n =
+        co_await e.loop.splice_in(e.from, pipe.write, want, e.loop.now() + e.from_timeout);
+    if (n <= 0) {
+      PipeCache::close(pipe);
+      co_return RelayResult::kSourceFailed;
+    }
+    const int sent = co_await e.loop.splice_out(pipe.read, e.to, static_cast<size_t>(n),
+                                                e.loop.now() + e.to_timeout);
+    if (sent < 0) {
+      PipeCache::close(pipe);
+      co_return RelayResult::kSinkFailed;
+    }
+    remaining -= static_cast<uint64_t>(n);
+  }
+  e.pipes->give(pipe);
+  co_return RelayResult::kDone;
+}
+}  // namespace
+
+PipeCache::~PipeCache() {
+  for (Pipe p : free_) close(p);
+}
+
+PipeCache::Pipe PipeCache::take() {
+  if (!free_.empty()) {
+    Pipe p = free_.back();
+    free_.pop_back();
+    return p;
+  }
+  int fds[2];
+  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return {};
+  return {fds[0], fds[1]};
+}
+
+void PipeCache::give(Pipe p) {
+  if (free_.size() >= kKept) {
+    close(p);
+    return;
+  }
+  free_.push_back(p);
+}
+
+void PipeCache::close(Pipe p) {
+  ::close(p.read);
+  ::close(p.write);
 }
 
 base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t length,
@@ -46,6 +104,14 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
       }
       e.buf.consume(take);
       if (done) co_return RelayResult::kDone;
+    }
+    // What was read went out whole (the buffer is empty): the rest may be spliced.
+    if (e.pipes && framing == http::Framing::kContentLength && remaining >= kSpliceMin) {
+      const PipeCache::Pipe pipe = e.pipes->take();
+      if (pipe.read >= 0) {
+        const RelayResult spliced = co_await splice_body(e, remaining, pipe);
+        co_return spliced;
+      }
     }
     const io::TimePoint deadline = e.loop.now() + e.from_timeout;
     int n = 0;

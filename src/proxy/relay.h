@@ -1,8 +1,11 @@
 #pragma once
 // Streams one message body from a source socket to a sink socket through one buffer. Reading
 // stops while a send is in flight, so a slow sink holds back the source and memory stays at one
-// buffer (DESIGN principle 9).
+// buffer (DESIGN principle 9). The rest of a large Content-Length body goes through a pipe
+// instead, spliced: the kernel moves it from socket to socket without copying it to user space
+// and back, which is most of what relaying a large body costs.
 #include <cstdint>
+#include <vector>
 
 #include "base/buffer.h"
 #include "base/task.h"
@@ -19,6 +22,33 @@ enum class RelayResult {
   kSinkFailed,    // the sink could not take it
 };
 
+// The pipes that bodies are spliced through, kept per loop: a body gives its pipe back empty, so
+// that few pipes serve many bodies.
+class PipeCache {
+ public:
+  struct Pipe {
+    int read = -1;
+    int write = -1;
+  };
+  PipeCache() = default;
+  ~PipeCache();
+  PipeCache(const PipeCache&) = delete;
+  PipeCache& operator=(const PipeCache&) = delete;
+
+  // An empty pipe; read is -1 if none can be made (no descriptor left).
+  Pipe take();
+  // Keeps an empty pipe for the next body, up to kKept of them; closes the others.
+  void give(Pipe p);
+  // For a pipe that may still hold bytes.
+  static void close(Pipe p);
+  // The pipes kept now (for tests).
+  size_t kept() const { return free_.size(); }
+
+ private:
+  static constexpr size_t kKept = 64;
+  std::vector<Pipe> free_;
+};
+
 struct RelayEnds {
   io::Loop& loop;
   int from;
@@ -27,6 +57,7 @@ struct RelayEnds {
   io::Duration from_timeout;
   io::Duration to_timeout;
   io::RecvStream* from_stream = nullptr;  // reads `from` through it, when set (a client)
+  PipeCache* pipes = nullptr;             // when set, a large Content-Length body is spliced
 };
 
 // framing kContentLength relays `length` bytes; kChunked relays the chunked body as is (validated

@@ -1,7 +1,7 @@
 // The same tests run on every I/O backend (DESIGN principle 7).
 #include "io/loop.h"
-#include "io/multishot.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/task.h"
+#include "io/multishot.h"
 #include "net/socket.h"
 
 namespace fulcrum::io {
@@ -171,6 +172,102 @@ TEST_P(LoopTest, NestedTasksReturnValues) {
   spawn(root());
   loop_->run();
   EXPECT_EQ(sum, 12);
+}
+
+// A connected pair of non-blocking TCP sockets on loopback: [0] for the loop, [1] the peer.
+std::pair<int, int> tcp_pair() {
+  std::string error;
+  int listener = net::listen_on(loopback(0), 1, &error);
+  EXPECT_GE(listener, 0) << error;
+  const net::Address addr = loopback(bound_port(listener));
+  int a = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  EXPECT_EQ(::connect(a, addr.sa(), addr.len), 0);
+  int b = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  ::close(listener);
+  EXPECT_GE(b, 0);
+  ::fcntl(a, F_SETFL, ::fcntl(a, F_GETFL) | O_NONBLOCK);
+  return {b, a};
+}
+
+// A body relayed as the proxy splices it: 4 MiB from one socket into a pipe and on to another,
+// read by a slow peer, so that moving bytes out has to wait for room; every byte arrives, in
+// order, and the end of the source is reported.
+TEST_P(LoopTest, SpliceMovesBytesFromSocketToSocketThroughAPipe) {
+  auto [from, from_peer] = tcp_pair();
+  auto [to, to_peer] = tcp_pair();
+  // Small socket buffers, so that both splices find their socket not ready now and then.
+  const int small = 32 * 1024;
+  for (int fd : {from_peer, to}) ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  for (int fd : {from, to_peer}) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC), 0);
+  std::string payload(4 << 20, '\0');
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i * 7 % 26);
+  std::string got;
+  size_t moved = 0;
+  int end = -1;
+  int finished = 0;
+  auto producer = [&]() -> Task<void> {
+    co_await loop_->send(from_peer, payload.data(), payload.size());
+    ::shutdown(from_peer, SHUT_WR);
+    ++finished;
+  };
+  auto relay = [&]() -> Task<void> {
+    for (;;) {
+      const int n = co_await loop_->splice_in(from, pipe_fds[1], 64 * 1024, loop_->now() + 10s);
+      if (n <= 0) {
+        end = n;
+        break;
+      }
+      const int out =
+          co_await loop_->splice_out(pipe_fds[0], to, static_cast<size_t>(n), loop_->now() + 10s);
+      if (out != n) break;
+      moved += static_cast<size_t>(n);
+    }
+    ::shutdown(to, SHUT_WR);
+    ++finished;
+  };
+  auto consumer = [&]() -> Task<void> {
+    std::vector<char> buf(16 * 1024);
+    for (int reads = 0;; ++reads) {
+      if (reads % 16 == 0) co_await loop_->sleep(1ms);  // slower than the relay
+      const int n = co_await loop_->recv(to_peer, buf.data(), buf.size(), loop_->now() + 10s);
+      if (n <= 0) break;
+      got.append(buf.data(), static_cast<size_t>(n));
+    }
+    ++finished;
+    loop_->stop();
+  };
+  spawn(producer());
+  spawn(relay());
+  spawn(consumer());
+  loop_->run();
+  EXPECT_EQ(finished, 3);
+  EXPECT_EQ(end, 0);
+  EXPECT_EQ(moved, payload.size());
+  EXPECT_EQ(got.size(), payload.size());
+  EXPECT_TRUE(got == payload);
+  for (int fd : {from, from_peer, to, to_peer}) loop_->close(fd);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
+
+TEST_P(LoopTest, SpliceInDeadlineTimesOut) {
+  auto [from, from_peer] = tcp_pair();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC), 0);
+  int result = 0;
+  auto relay = [&]() -> Task<void> {
+    result = co_await loop_->splice_in(from, pipe_fds[1], 4096, loop_->now() + 50ms);
+    loop_->stop();
+  };
+  spawn(relay());
+  loop_->run();
+  EXPECT_EQ(result, -ETIMEDOUT);
+  loop_->close(from);
+  loop_->close(from_peer);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::kUring, Backend::kEpoll),

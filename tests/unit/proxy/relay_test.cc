@@ -1,0 +1,124 @@
+// proxy::relay_body on every I/O backend: a large Content-Length body goes through a pipe
+// (spliced), exactly its length and no more, and the pipe is kept for the next body; a small one
+// is copied; a source that ends early fails the relay and its pipe is not kept.
+#include "proxy/relay.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "base/task.h"
+
+namespace fulcrum::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string pattern(size_t size) {
+  std::string s(size, '\0');
+  for (size_t i = 0; i < size; ++i) s[i] = static_cast<char>('a' + (i * 7) % 26);
+  return s;
+}
+
+class RelayTest : public ::testing::TestWithParam<io::Backend> {
+ protected:
+  void SetUp() override {
+    std::string error;
+    loop_ = io::Loop::create(GetParam(), &error);
+    if (!loop_) GTEST_SKIP() << "backend unavailable here: " << error;
+    for (int* pair : {from_, to_}) {
+      ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair), 0);
+    }
+  }
+  void TearDown() override {
+    for (int fd : {from_[0], from_[1], to_[0], to_[1]}) {
+      if (loop_) loop_->close(fd);
+    }
+  }
+
+  // Sends `source` into the source socket (then its end, if end_source), relays a body of
+  // `length` from it to the sink, whose peer reads what arrives until the sink is shut down.
+  RelayResult relay(const std::string& source, bool end_source, uint64_t length) {
+    RelayResult result = RelayResult::kSinkFailed;
+    int finished = 0;
+    auto producer = [&]() -> base::Task<void> {
+      co_await loop_->send(from_[1], source.data(), source.size());
+      if (end_source) ::shutdown(from_[1], SHUT_WR);
+      ++finished;
+    };
+    auto relayer = [&]() -> base::Task<void> {
+      result = co_await relay_body({*loop_, from_[0], to_[0], buf_, 10s, 10s, nullptr, &pipes_},
+                                   http::Framing::kContentLength, length, false);
+      ::shutdown(to_[0], SHUT_WR);
+      ++finished;
+    };
+    auto consumer = [&]() -> base::Task<void> {
+      std::vector<char> chunk(16 * 1024);
+      for (;;) {
+        const int n = co_await loop_->recv(to_[1], chunk.data(), chunk.size(), loop_->now() + 10s);
+        if (n <= 0) break;
+        sunk_.append(chunk.data(), static_cast<size_t>(n));
+      }
+      ++finished;
+      loop_->stop();
+    };
+    base::spawn(producer());
+    base::spawn(relayer());
+    base::spawn(consumer());
+    if (finished < 3) loop_->run();  // with epoll, all of it may have been done at once
+    EXPECT_EQ(finished, 3);
+    return result;
+  }
+
+  // What came after the body: left in the buffer, or still in the source socket.
+  std::string after_body() {
+    char rest[64];
+    const ssize_t n = ::recv(from_[0], rest, sizeof rest, MSG_DONTWAIT);
+    return std::string(buf_.view()) + (n > 0 ? std::string(rest, static_cast<size_t>(n)) : "");
+  }
+
+  std::unique_ptr<io::Loop> loop_;
+  int from_[2] = {-1, -1};
+  int to_[2] = {-1, -1};
+  base::Buffer buf_;
+  PipeCache pipes_;
+  std::string sunk_;
+};
+
+TEST_P(RelayTest, LargeBodyIsSplicedExactlyAndItsPipeKept) {
+  const std::string body = pattern(1 << 20);
+  buf_.append(body.data(), 1000);  // read with the head
+  const std::string rest = body.substr(1000);
+  EXPECT_EQ(relay(rest + "NEXT", false, body.size()), RelayResult::kDone);
+  EXPECT_EQ(sunk_.size(), body.size());
+  EXPECT_TRUE(sunk_ == body);
+  EXPECT_EQ(after_body(), "NEXT");
+  EXPECT_EQ(pipes_.kept(), 1u);
+}
+
+TEST_P(RelayTest, SmallBodyIsCopiedWithoutAPipe) {
+  const std::string body = pattern(4096);
+  EXPECT_EQ(relay(body + "NEXT", false, body.size()), RelayResult::kDone);
+  EXPECT_TRUE(sunk_ == body);
+  EXPECT_EQ(after_body(), "NEXT");
+  EXPECT_EQ(pipes_.kept(), 0u);
+}
+
+TEST_P(RelayTest, SourceEndingEarlyFailsAndItsPipeIsClosed) {
+  const std::string part = pattern(100 * 1024);
+  EXPECT_EQ(relay(part, true, 1 << 20), RelayResult::kSourceFailed);
+  EXPECT_TRUE(sunk_ == part);
+  EXPECT_EQ(pipes_.kept(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RelayTest,
+                         ::testing::Values(io::Backend::kUring, io::Backend::kEpoll),
+                         [](const auto& param_info) {
+                           return param_info.param == io::Backend::kUring ? "uring" : "epoll";
+                         });
+
+}  // namespace
+}  // namespace fulcrum::proxy
