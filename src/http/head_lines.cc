@@ -16,17 +16,6 @@ bool is_ows(char c) { return c == ' ' || c == '\t'; }
 HeadLines::HeadLines(const Limits& limits, bool request, const Scanner& scan)
     : scan_(&scan), limits_(limits), request_(request) {}
 
-void HeadLines::reset() {
-  scanned_ = 0;
-  line_start_ = 0;
-  lines_ = 0;
-  leading_empty_lines_ = 0;
-  ended_ = false;
-  end_line_ = 0;
-  error_status_ = 0;
-  error_reason_ = {};
-}
-
 HeadLines::Event HeadLines::fail(uint16_t status, std::string_view reason) {
   error_status_ = status;
   error_reason_ = reason;
@@ -97,6 +86,13 @@ bool HeadLines::take_start_line(size_t cr) {
   lines_ = 1;
   scanned_ = line_start_ = cr + 2;
   return true;
+}
+
+bool HeadLines::take_head(const char* data, size_t len, size_t cr,
+                          std::vector<HeaderField>& fields) {
+  if (!take_start_line(cr)) return false;
+  take_fields(data, len, fields);
+  return ended_;
 }
 
 size_t HeadLines::take_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {

@@ -35,8 +35,14 @@ class RequestParser {
   uint16_t error_status() const { return error_status_; }
   std::string_view error_reason() const { return error_reason_; }
 
-  // Prepares for the next message on the connection.
-  void reset();
+  // Prepares for the next message on the connection. Inline, as it runs once per message however
+  // short.
+  void reset() {
+    lines_.reset();
+    state_ = ParseStatus::kIncomplete;
+    error_status_ = 0;
+    error_reason_ = {};
+  }
 
  private:
   ParseStatus fail(uint16_t status, std::string_view reason);
