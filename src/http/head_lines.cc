@@ -81,22 +81,21 @@ HeadLines::Event HeadLines::next(const char* data, size_t len, Line& line) {
   }
 }
 
-bool HeadLines::take_start_line(size_t cr) {
-  if (!untouched() || lines_ != 0 || limit_status(cr + 1) != 0) return false;
-  lines_ = 1;
-  scanned_ = line_start_ = cr + 2;
-  return true;
-}
-
 bool HeadLines::take_head(const char* data, size_t len, size_t cr,
                           std::vector<HeaderField>& fields) {
-  if (!take_start_line(cr)) return false;
-  take_fields(data, len, fields);
+  if (limit_status(cr + 1) != 0) return false;
+  lines_ = 1;
+  scanned_ = line_start_ = cr + 2;
+  take_next_fields(data, len, fields);
   return ended_;
 }
 
 size_t HeadLines::take_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
   if (lines_ == 0 || ended_ || error_status_ != 0 || scanned_ != line_start_) return 0;
+  return take_next_fields(data, len, fields);
+}
+
+size_t HeadLines::take_next_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
   // Within the limits, as next() would find them: each LF below max_header_bytes (limit_status),
   // and at most max_headers fields (lines_ counts the start line too). A line that breaks either
   // is left to next() to report.

@@ -45,9 +45,9 @@ class HeadLines {
 
   // Whether nothing has been searched yet: the start line may then be found by its parser.
   bool untouched() const { return scanned_ == 0 && error_status_ == 0; }
-  // The fast path for a head that has arrived whole: takes the start line, found by its parser to
-  // begin at data[0] and to end with a CRLF at `cr` with no LF before it, if untouched() and the
-  // line is within the limits, as next() would have reported it, then the field lines after it
+  // The fast path for a head that has arrived whole, while untouched(): takes the start line,
+  // found by its parser to begin at data[0] and to end with a CRLF at `cr` with no LF before it,
+  // if it is within the limits, as next() would have reported it, then the field lines after it
   // as take_fields() does. Returns whether that took the empty line that ends the head, whose
   // size head_size() then gives. Changes nothing if the start line is not taken; next() then
   // finds the line itself.
@@ -79,8 +79,9 @@ class HeadLines {
   }
 
  private:
-  // take_head()'s first step; returns false, changing nothing, if the line cannot be taken.
-  bool take_start_line(size_t cr);
+  // take_fields() past its checks of the state: the lines from line_start_, which nothing has
+  // searched yet, after the start line.
+  size_t take_next_fields(const char* data, size_t len, std::vector<HeaderField>& fields);
   uint16_t limit_status(size_t seen) const;
   Event fail(uint16_t status, std::string_view reason);
 
