@@ -418,8 +418,14 @@ class BlockLines {
   }
 
   // The first byte at or after `line` that is not a tchar; there is one before `end` (the CR of
-  // the line at the latest).
+  // the line at the latest). Mostly in the first piece, which is looked at before the loop so that
+  // the common case does no work for the pieces near `end`.
   [[gnu::always_inline]] static size_t name_end(const char* data, size_t line, size_t end) {
+    if (end - line >= P::kPiece) {
+      if (const uint32_t stops = P::name_ends(data + line)) {
+        return line + static_cast<size_t>(__builtin_ctz(stops));
+      }
+    }
     for (size_t at = line;; at += P::kPiece) {
       const uint32_t stops = end - at >= P::kPiece
                                  ? P::name_ends(data + at)
