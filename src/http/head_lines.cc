@@ -16,17 +16,6 @@ bool is_ows(char c) { return c == ' ' || c == '\t'; }
 HeadLines::HeadLines(const Limits& limits, bool request, const Scanner& scan)
     : scan_(&scan), limits_(limits), request_(request) {}
 
-void HeadLines::reset() {
-  scanned_ = 0;
-  line_start_ = 0;
-  lines_ = 0;
-  leading_empty_lines_ = 0;
-  ended_ = false;
-  end_line_ = 0;
-  error_status_ = 0;
-  error_reason_ = {};
-}
-
 HeadLines::Event HeadLines::fail(uint16_t status, std::string_view reason) {
   error_status_ = status;
   error_reason_ = reason;
@@ -92,15 +81,21 @@ HeadLines::Event HeadLines::next(const char* data, size_t len, Line& line) {
   }
 }
 
-bool HeadLines::take_start_line(size_t cr) {
-  if (!untouched() || lines_ != 0 || limit_status(cr + 1) != 0) return false;
+bool HeadLines::take_head(const char* data, size_t len, size_t cr,
+                          std::vector<HeaderField>& fields) {
+  if (limit_status(cr + 1) != 0) return false;
   lines_ = 1;
   scanned_ = line_start_ = cr + 2;
-  return true;
+  take_next_fields(data, len, fields);
+  return ended_;
 }
 
 size_t HeadLines::take_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
   if (lines_ == 0 || ended_ || error_status_ != 0 || scanned_ != line_start_) return 0;
+  return take_next_fields(data, len, fields);
+}
+
+size_t HeadLines::take_next_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
   // Within the limits, as next() would find them: each LF below max_header_bytes (limit_status),
   // and at most max_headers fields (lines_ counts the start line too). A line that breaks either
   // is left to next() to report.

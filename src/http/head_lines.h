@@ -45,10 +45,15 @@ class HeadLines {
 
   // Whether nothing has been searched yet: the start line may then be found by its parser.
   bool untouched() const { return scanned_ == 0 && error_status_ == 0; }
-  // Takes the start line, found by its parser to begin at data[0] and to end with a CRLF at `cr`
-  // with no LF before it, if untouched() and the line is within the limits, as next() would have
-  // reported it. Returns false, changing nothing, otherwise; next() then finds the line itself.
-  bool take_start_line(size_t cr);
+  // The fast path for a head that has arrived whole, while untouched(): takes the start line,
+  // found by its parser to begin at data[0] and to end with a CRLF at `cr` with no LF before it,
+  // if it is within the limits, as next() would have reported it, then the field lines after it
+  // as take_fields() does. Returns whether that took the empty line that ends the head, whose
+  // size head_size() then gives. Changes nothing if the start line is not taken; next() then
+  // finds the line itself.
+  bool take_head(const char* data, size_t len, size_t cr, std::vector<HeaderField>& fields);
+  // Bytes of the head, final empty line included, once its end has been taken or reported.
+  size_t head_size() const { return end_line_ + 2; }
 
   // The fast path for the lines between the start line and the end of the head: takes each next
   // line that is a field line in its common form (Scanner::field_lines), whole and within the
@@ -61,9 +66,22 @@ class HeadLines {
 
   uint16_t error_status() const { return error_status_; }
   std::string_view error_reason() const { return error_reason_; }
-  void reset();
+  // Inline, as it runs once per message however short.
+  void reset() {
+    scanned_ = 0;
+    line_start_ = 0;
+    lines_ = 0;
+    leading_empty_lines_ = 0;
+    ended_ = false;
+    end_line_ = 0;
+    error_status_ = 0;
+    error_reason_ = {};
+  }
 
  private:
+  // take_fields() past its checks of the state: the lines from line_start_, which nothing has
+  // searched yet, after the start line.
+  size_t take_next_fields(const char* data, size_t len, std::vector<HeaderField>& fields);
   uint16_t limit_status(size_t seen) const;
   Event fail(uint16_t status, std::string_view reason);
 

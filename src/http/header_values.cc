@@ -51,6 +51,12 @@ void ContentLength::add(std::string_view value) {
 
 void TransferEncoding::add(std::string_view value) {
   present_ = true;
+  // Most often the one coding, chunked, then no list to split.
+  if (equals_lower(value, "chunked")) {
+    if (chunked_) valid_ = false;
+    chunked_ = true;
+    return;
+  }
   for_each_list_element(value, [&](std::string_view coding) {
     // Any coding after chunked, a second chunked included, leaves the body's end ambiguous.
     if (!is_token(coding) || chunked_) valid_ = false;

@@ -76,13 +76,6 @@ std::optional<std::string_view> absolute_form_authority(std::string_view target)
 RequestParser::RequestParser(const Limits& limits, const Scanner& scan)
     : scan_(&scan), lines_(limits, /*request=*/true, scan) {}
 
-void RequestParser::reset() {
-  lines_.reset();
-  state_ = ParseStatus::kIncomplete;
-  error_status_ = 0;
-  error_reason_ = {};
-}
-
 ParseStatus RequestParser::fail(uint16_t status, std::string_view reason) {
   error_status_ = status;
   error_reason_ = reason;
@@ -92,17 +85,22 @@ ParseStatus RequestParser::fail(uint16_t status, std::string_view reason) {
 ParseStatus RequestParser::parse(const char* data, size_t len, RequestHead& out) {
   if (state_ != ParseStatus::kIncomplete) return state_;
   // Fast path: a request line that has arrived whole is parsed without first being searched for
-  // its LF, and HeadLines takes it as next() would have. Anything else (a malformed or partial
-  // line, one beyond the limits, leading empty lines) is left to next(), on the first call only,
-  // so that no byte is searched more than twice however the head arrives.
+  // its LF, and HeadLines takes it as next() would have, with the field lines after it; a head
+  // that has arrived whole in its common form is then complete. Anything else (a malformed or
+  // partial line, one beyond the limits, leading empty lines) is left to next(), on the first
+  // call only, so that no byte is searched more than twice however the head arrives.
   if (lines_.untouched()) {
     LineError ignored;
     const size_t cr = parse_request_line(data, len, 0, kEndUnknown, out, ignored);
-    if (cr != kEndUnknown) lines_.take_start_line(cr);
+    if (cr != kEndUnknown && lines_.take_head(data, len, cr, out.headers)) {
+      out.head_size = static_cast<uint32_t>(lines_.head_size());
+      return finish(data, out);
+    }
+  } else {
+    lines_.take_fields(data, len, out.headers);
   }
   Line line;
   for (;;) {
-    lines_.take_fields(data, len, out.headers);
     switch (lines_.next(data, len, line)) {
       case HeadLines::Event::kIncomplete:
         return ParseStatus::kIncomplete;
@@ -127,6 +125,7 @@ ParseStatus RequestParser::parse(const char* data, size_t len, RequestHead& out)
         out.head_size = static_cast<uint32_t>(line.end + 2);
         return finish(data, out);
     }
+    lines_.take_fields(data, len, out.headers);
   }
 }
 
@@ -136,11 +135,16 @@ size_t RequestParser::parse_request_line(const char* data, size_t len, size_t be
                                          RequestHead& out, LineError& error) const {
   out.headers.clear();
   // When the line's end is known, data[cr] is a CR, which stops every scan within the line;
-  // otherwise a scan may reach len. GET, the most common method by far, is matched with the SP
-  // after it in one compare.
-  size_t method_end = begin + 3;
-  out.method = Method::kGet;
-  if (len - begin < 4 || !starts_with_word(data + begin, "GET ")) {
+  // otherwise a scan may reach len. GET and POST, the most common methods by far, are matched
+  // with the SP after them by a compare or two, without a scan.
+  size_t method_end;
+  if (len - begin >= 4 && starts_with_word(data + begin, "GET ")) {
+    method_end = begin + 3;
+    out.method = Method::kGet;
+  } else if (len - begin >= 5 && starts_with_word(data + begin, "POST") && data[begin + 4] == ' ') {
+    method_end = begin + 4;
+    out.method = Method::kPost;
+  } else {
     method_end = begin + scan_->span_token(data + begin, len - begin);
     if (method_end == begin || method_end == len || data[method_end] != ' ') {
       error = {400, "malformed method"};

@@ -6,8 +6,9 @@
 // so far; the buffer may move between calls as long as the bytes already given stay the same.
 // Feeding a head in any split gives the same result as feeding it whole. Lines that arrive whole
 // are found and parsed in one pass (the fast paths); others are searched for their LF once, then
-// parsed, so no byte is looked at more than a few times however the head is split. The parser decides the body's framing and refuses anything that two HTTP implementations
-// could frame differently.
+// parsed, so no byte is looked at more than a few times however the head is split. The parser
+// decides the body's framing and refuses anything that two HTTP implementations could frame
+// differently.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -35,8 +36,14 @@ class RequestParser {
   uint16_t error_status() const { return error_status_; }
   std::string_view error_reason() const { return error_reason_; }
 
-  // Prepares for the next message on the connection.
-  void reset();
+  // Prepares for the next message on the connection. Inline, as it runs once per message however
+  // short.
+  void reset() {
+    lines_.reset();
+    state_ = ParseStatus::kIncomplete;
+    error_status_ = 0;
+    error_reason_ = {};
+  }
 
  private:
   ParseStatus fail(uint16_t status, std::string_view reason);
@@ -48,9 +55,11 @@ class RequestParser {
   // Parses the request line that starts at data[begin] into `out`. `cr` is where the line's CR
   // is, or kEndUnknown if the line has not been searched for its LF: it must then end with a CRLF
   // right after the version. Returns the CR's index, or kEndUnknown with `error` set if the line
-  // is malformed (or, when its end was unknown, not whole).
-  size_t parse_request_line(const char* data, size_t len, size_t begin, size_t cr, RequestHead& out,
-                            LineError& error) const;
+  // is malformed (or, when its end was unknown, not whole). Inlined into both callers, so that
+  // the fast path's copy is specialised to a line at 0 with its end unknown.
+  [[gnu::always_inline]] inline size_t parse_request_line(const char* data, size_t len,
+                                                          size_t begin, size_t cr, RequestHead& out,
+                                                          LineError& error) const;
   ParseStatus finish(const char* data, RequestHead& out);
 
   const Scanner* scan_;

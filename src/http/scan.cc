@@ -31,6 +31,8 @@ size_t span_scalar(const char* p, size_t n) {
 
 // A set of ASCII bytes as a 16x8 bitmap for a nibble lookup with pshufb: row[lo] has bit hi set
 // when byte (hi << 4 | lo) is in the set. Bytes >= 0x80 have hi >= 8, whose column is 0: never in.
+// The rows are looked up by the byte itself, without masking its low nibble: pshufb gives 0 for
+// an index with its top bit set, which leaves those bytes out as well.
 struct NibbleBitmap {
   alignas(16) uint8_t rows[16];
   alignas(16) uint8_t columns[16];
@@ -87,26 +89,22 @@ struct Token {
 #if defined(__x86_64__)
   FULCRUM_SSE42 static uint32_t stops16(const char* p) {
     const __m128i v = load16(p);
-    const __m128i nibble = _mm_set1_epi8(0x0F);
-    const __m128i lo = _mm_and_si128(v, nibble);
-    const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), nibble);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F));
     const __m128i row =
-        _mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kTokenBitmap.rows)), lo);
+        _mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kTokenBitmap.rows)), v);
     const __m128i col =
         _mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kTokenBitmap.columns)), hi);
     return mask16(_mm_cmpeq_epi8(_mm_and_si128(row, col), _mm_setzero_si128()));
   }
   FULCRUM_AVX2 static uint32_t stops32(const char* p) {
     const __m256i v = load32(p);
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
-    const __m256i lo = _mm256_and_si256(v, nibble);
-    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
     const __m256i rows =
         _mm256_broadcastsi128_si256(load16(reinterpret_cast<const char*>(kTokenBitmap.rows)));
     const __m256i columns =
         _mm256_broadcastsi128_si256(load16(reinterpret_cast<const char*>(kTokenBitmap.columns)));
     const __m256i hit =
-        _mm256_and_si256(_mm256_shuffle_epi8(rows, lo), _mm256_shuffle_epi8(columns, hi));
+        _mm256_and_si256(_mm256_shuffle_epi8(rows, v), _mm256_shuffle_epi8(columns, hi));
     return mask32(_mm256_cmpeq_epi8(hit, _mm256_setzero_si256()));
   }
 #endif
@@ -276,7 +274,8 @@ struct LineEnds {
 // LineEnds from one pair of nibble lookups: a byte's bits are lo[its low nibble] & hi[its high
 // nibble], CR bit 7 (what movemask takes), LF bit 6 (bit 7 once the byte is added to itself), and
 // the bad bytes in bits 0-2 (a positive byte that is not an LF): the controls with a high nibble
-// of 0, those with 1, and DEL. Bytes >= 0x80 have a high nibble over 7, whose hi is 0.
+// of 0, those with 1, and DEL. Bytes >= 0x80 have a high nibble over 7, whose hi is 0; as with
+// NibbleBitmap, lo is looked up by the byte itself.
 struct LineTable {
   alignas(16) uint8_t lo[16];
   alignas(16) uint8_t hi[16];
@@ -320,12 +319,10 @@ struct Sse42 {
   static constexpr size_t kPiece = 16;
   FULCRUM_SSE42 static LineEnds line_ends(const char* p) {
     const __m128i v = load16(p);
-    const __m128i nibble = _mm_set1_epi8(0x0F);
     const __m128i bits =
-        _mm_and_si128(_mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kLineTable.lo)),
-                                       _mm_and_si128(v, nibble)),
+        _mm_and_si128(_mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kLineTable.lo)), v),
                       _mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kLineTable.hi)),
-                                       _mm_and_si128(_mm_srli_epi16(v, 4), nibble)));
+                                       _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F))));
     const uint32_t lf = mask16(_mm_add_epi8(bits, bits));
     return {mask16(bits), lf, mask16(_mm_cmpgt_epi8(bits, _mm_setzero_si128())) & ~lf};
   }
@@ -336,14 +333,12 @@ struct Avx2 {
   static constexpr size_t kPiece = 32;
   FULCRUM_AVX2 static LineEnds line_ends(const char* p) {
     const __m256i v = load32(p);
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
     const __m256i bits = _mm256_and_si256(
         _mm256_shuffle_epi8(
-            _mm256_broadcastsi128_si256(load16(reinterpret_cast<const char*>(kLineTable.lo))),
-            _mm256_and_si256(v, nibble)),
+            _mm256_broadcastsi128_si256(load16(reinterpret_cast<const char*>(kLineTable.lo))), v),
         _mm256_shuffle_epi8(
             _mm256_broadcastsi128_si256(load16(reinterpret_cast<const char*>(kLineTable.hi))),
-            _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble)));
+            _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F))));
     const uint32_t lf = mask32(_mm256_add_epi8(bits, bits));
     return {mask32(bits), lf, mask32(_mm256_cmpgt_epi8(bits, _mm256_setzero_si256())) & ~lf};
   }
@@ -418,8 +413,14 @@ class BlockLines {
   }
 
   // The first byte at or after `line` that is not a tchar; there is one before `end` (the CR of
-  // the line at the latest).
+  // the line at the latest). Mostly in the first piece, which is looked at before the loop so that
+  // the common case does no work for the pieces near `end`.
   [[gnu::always_inline]] static size_t name_end(const char* data, size_t line, size_t end) {
+    if (end - line >= P::kPiece) {
+      if (const uint32_t stops = P::name_ends(data + line)) {
+        return line + static_cast<size_t>(__builtin_ctz(stops));
+      }
+    }
     for (size_t at = line;; at += P::kPiece) {
       const uint32_t stops = end - at >= P::kPiece
                                  ? P::name_ends(data + at)

@@ -132,6 +132,51 @@ TEST(HeadLines, TakeFieldsLeavesPartialLinesAndBrokenLimitsToNext) {
   }
 }
 
+TEST(HeadLines, TakeHeadTakesAWholeHeadAndLeavesTheRestToNext) {
+  constexpr std::string_view kHead = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\nbody";
+  constexpr size_t kCr = 14;
+  std::vector<HeaderField> fields;
+  Line line;
+  {
+    HeadLines lines(Limits{}, /*request=*/true, scanner());
+    ASSERT_TRUE(lines.take_head(kHead.data(), kHead.size(), kCr, fields));
+    EXPECT_EQ(fields.size(), 2u);
+    EXPECT_EQ(lines.head_size(), kHead.find("body"));
+    ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kEnd);
+    EXPECT_EQ(line.end + 2, kHead.find("body"));
+  }
+  {
+    // The final CRLF not whole yet: the fields are taken, the end is next()'s to report.
+    HeadLines lines(Limits{}, /*request=*/true, scanner());
+    fields.clear();
+    EXPECT_FALSE(lines.take_head(kHead.data(), kHead.find("body") - 1, kCr, fields));
+    EXPECT_EQ(fields.size(), 2u);
+    EXPECT_EQ(lines.next(kHead.data(), kHead.find("body") - 1, line), Event::kIncomplete);
+    ASSERT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kEnd);
+    EXPECT_EQ(line.end + 2, kHead.find("body"));
+  }
+  {
+    // An obs-fold line stops the fast path; next() reports it.
+    constexpr std::string_view kFolded = "GET / HTTP/1.1\r\nA: 1\r\n b\r\n\r\n";
+    HeadLines lines(Limits{}, /*request=*/true, scanner());
+    fields.clear();
+    EXPECT_FALSE(lines.take_head(kFolded.data(), kFolded.size(), kCr, fields));
+    EXPECT_EQ(fields.size(), 1u);
+    ASSERT_EQ(lines.next(kFolded.data(), kFolded.size(), line), Event::kFieldLine);
+    EXPECT_EQ(text(kFolded, line), " b");
+  }
+  {
+    // A start line beyond the limits is not taken, and next() refuses it.
+    HeadLines lines({.max_request_line = 13}, /*request=*/true, scanner());
+    fields.clear();
+    EXPECT_FALSE(lines.take_head(kHead.data(), kHead.size(), kCr, fields));
+    EXPECT_TRUE(fields.empty());
+    EXPECT_TRUE(lines.untouched());
+    EXPECT_EQ(lines.next(kHead.data(), kHead.size(), line), Event::kError);
+    EXPECT_EQ(lines.error_status(), 414);
+  }
+}
+
 TEST(HeadLines, ParseFieldLine) {
   const Scanner& scan = scanner();
   auto parse = [&](std::string_view line_text, HeaderField& f) {

@@ -228,7 +228,8 @@ TEST(RequestParser, Methods) {
       {"PUT", Method::kPut},         {"DELETE", Method::kDelete}, {"CONNECT", Method::kConnect},
       {"OPTIONS", Method::kOptions}, {"TRACE", Method::kTrace},   {"PATCH", Method::kPatch},
       {"PROPFIND", Method::kOther},  {"get", Method::kOther},     {"M-SEARCH", Method::kOther},
-      {"X", Method::kOther}};
+      {"X", Method::kOther},         {"POSTS", Method::kOther},   {"post", Method::kOther},
+      {"GETS", Method::kOther}};
   for (const auto& c : kCases) {
     Parsed p = parse_request(std::string(c.name) + " / HTTP/1.1\r\nHost: a\r\n\r\n");
     ASSERT_EQ(p.status, ParseStatus::kComplete) << c.name;
@@ -562,6 +563,7 @@ const Rejection kRejections[] = {
     {"MethodWithNonAscii", "G\xc9T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed method"},
     {"NulInMethod", "G\0T / HTTP/1.1\r\nHost: a\r\n\r\n"sv, 400, "malformed method"},
     {"TabAfterMethod", "GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed method"},
+    {"TabAfterPost", "POST\t/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed method"},
     {"LeadingSpace", " GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed method"},
     {"MissingMethod", "/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed method"},
     {"MethodOnly", "GET\r\nHost: a\r\n\r\n", 400, "malformed method"},
