@@ -383,8 +383,9 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     co_return false;
   }
   RelayResult download = co_await relay_body(
-      {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle}, resp_framing,
-      resp_length, dechunk);
+      {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle, nullptr,
+       &ctx_.pipes},
+      resp_framing, resp_length, dechunk);
   if (download != RelayResult::kDone) {
     // Response bytes already reached the client: closing is the only honest signal left.
     LOG_DEBUG("response from %s cut short", backend().name.c_str());
