@@ -4,7 +4,7 @@
   ScriptedBackend       a raw TCP server answering with any bytes (scripted_backend.py)
   Connection            a client connection with an HTTP/1.1 reader (client.py)
   StatsProbe            a backend's /stats read directly, to see what reached it
-  rss_kib, fd_count, cpu_seconds   a server's memory, descriptors and CPU time (procfs.py)
+  rss_kib, fd_count, pipe_count, cpu_seconds   a server's memory, descriptors and CPU time (procfs.py)
   TestCase              starts servers for one test, stops them after it, prints their output
                         when it fails, and fails it when a sanitizer reported an error in one
 
@@ -31,7 +31,7 @@ from client import (  # noqa: F401
     http_request,
 )
 from processes import Backend, FileOnlyProxy, Proxy, ServerProcess, free_port, is_listening, run_fulcrum, sanitizer_report  # noqa: F401
-from procfs import cpu_seconds, fd_count, process_tree, rss_kib  # noqa: F401
+from procfs import cpu_seconds, fd_count, pipe_count, process_tree, rss_kib  # noqa: F401
 from scripted_backend import ScriptedBackend, ScriptedConnection, respond  # noqa: F401
 
 

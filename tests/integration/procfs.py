@@ -49,15 +49,31 @@ def rss_kib(pid):
     return total
 
 
-def fd_count(pid):
-    """Open descriptors of pid and its descendants."""
-    total = 0
+def _fd_targets(pid):
+    """What the open descriptors of pid and its descendants point at ("socket:[...]", "pipe:[...]",
+    paths)."""
+    targets = []
     for p in process_tree(pid):
         try:
-            total += len(os.listdir("/proc/%d/fd" % p))
+            fds = os.listdir("/proc/%d/fd" % p)
         except OSError:
-            pass
-    return total
+            continue
+        for fd in fds:
+            try:
+                targets.append(os.readlink("/proc/%d/fd/%s" % (p, fd)))
+            except OSError:
+                pass
+    return targets
+
+
+def fd_count(pid):
+    """Open descriptors of pid and its descendants."""
+    return len(_fd_targets(pid))
+
+
+def pipe_count(pid):
+    """The pipe descriptors among them (the pipes that bodies are spliced through are kept)."""
+    return sum(1 for t in _fd_targets(pid) if t.startswith("pipe:"))
 
 
 def cpu_seconds(pid):

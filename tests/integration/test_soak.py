@@ -198,15 +198,24 @@ class SoakTest(harness.TestCase):
         for c in self.clients:
             self.assertTrue(c.idle.wait(60), "a client is stuck in a request")
 
-    def at_rest(self, fds):
-        """Waits for fulcrum to hold `fds` descriptors (its pooled connections expire after 2 s);
-        returns its RSS in KiB then."""
-        self.assertTrue(harness.wait_until(lambda: harness.fd_count(self.proxy.pid) == fds, timeout=30, interval=0.2),
-                        "fulcrum holds %d descriptors at rest, %d before any traffic" % (harness.fd_count(self.proxy.pid), fds))
+    def descriptors(self):
+        """fulcrum's descriptors: pipes, and all the others."""
+        pipes = harness.pipe_count(self.proxy.pid)
+        return pipes, harness.fd_count(self.proxy.pid) - pipes
+
+    def at_rest(self, at_start):
+        """Waits for fulcrum to hold as many descriptors as at_start besides pipes (its pooled
+        connections expire after 2 s); returns its RSS in KiB then. The pipes that bodies were
+        spliced through are kept, one per spliced body that was in flight at once: at most one per
+        client here."""
+        pipes_at_start, others_at_start = at_start
+        self.assertTrue(harness.wait_until(lambda: self.descriptors()[1] == others_at_start, timeout=30, interval=0.2),
+                        "fulcrum holds %d descriptors at rest besides pipes, %d before any traffic" % (self.descriptors()[1], others_at_start))
+        self.assertLessEqual(self.descriptors()[0], pipes_at_start + 2 * CLIENTS)
         return harness.rss_kib(self.proxy.pid)
 
     def test_soak(self):
-        fds_at_start = harness.fd_count(self.proxy.pid)
+        fds_at_start = self.descriptors()
         rss_at_start = harness.rss_kib(self.proxy.pid)
         self.traffic(WARMUP_SECONDS)
         rss_warm = self.at_rest(fds_at_start)
@@ -215,7 +224,7 @@ class SoakTest(harness.TestCase):
         rss_end = self.at_rest(fds_at_start)
         summary = "seed %d; %d kills; %d requests (%d in the warm-up): %d ok, %d failed; RSS %d KiB at start, %d after the warm-up, %d at the end; %d descriptors" % (
             self.seed, self.kills, self.outcomes.total(), requests_warm, self.outcomes.ok, len(self.outcomes.failed),
-            rss_at_start, rss_warm, rss_end, fds_at_start)
+            rss_at_start, rss_warm, rss_end, sum(fds_at_start))
         self.assertEqual(self.outcomes.wrong[:10], [], summary)
         self.assertGreater(self.kills, 0, summary)
         self.assertGreater(self.outcomes.ok, 1000, summary)

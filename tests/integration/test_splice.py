@@ -2,28 +2,8 @@
 through a pipe to the client's, and the pipe goes back to the worker's PipeCache once the body is
 through. So after one large download a worker keeps a pipe, and after a small one it keeps none."""
 
-import os
-
 import harness
-import procfs
 from harness import MiB, PatternCheck
-
-
-def pipe_fds(pid):
-    """The pipe descriptors that pid and its descendants (mp workers) hold."""
-    count = 0
-    for p in procfs.process_tree(pid):
-        try:
-            fds = os.listdir("/proc/%d/fd" % p)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink("/proc/%d/fd/%s" % (p, fd)).startswith("pipe:"):
-                    count += 1
-            except OSError:
-                pass
-    return count
 
 
 class SpliceTest(harness.TestCase):
@@ -39,18 +19,18 @@ class SpliceTest(harness.TestCase):
         self.assertIsNone(check.first_mismatch)
 
     def test_small_download_is_copied(self):
-        before = pipe_fds(self.proxy.pid)
+        before = harness.pipe_count(self.proxy.pid)
         self.download(4096)
-        self.assertEqual(pipe_fds(self.proxy.pid), before)
+        self.assertEqual(harness.pipe_count(self.proxy.pid), before)
 
     def test_large_download_goes_through_a_cached_pipe(self):
-        before = pipe_fds(self.proxy.pid)
+        before = harness.pipe_count(self.proxy.pid)
         self.download(4 * MiB)
         # The spliced body's pipe (two descriptors) is kept in the worker's PipeCache.
-        self.assertEqual(pipe_fds(self.proxy.pid) - before, 2,
+        self.assertEqual(harness.pipe_count(self.proxy.pid) - before, 2,
                          "no pipe was used for a 4 MiB Content-Length download: not spliced")
         self.download(4 * MiB)  # on the same worker or another: at most one pipe each
-        self.assertIn(pipe_fds(self.proxy.pid) - before, (2, 4))
+        self.assertIn(harness.pipe_count(self.proxy.pid) - before, (2, 4))
 
 
 if __name__ == "__main__":
