@@ -166,7 +166,6 @@ class Loop {
 
   // Called by the backends when the kernel reports an op's result.
   void complete(Op& op, int result);
-
   // Called by io_uring for each completion of a multishot op; data: the bytes a kRecvStream
   // received (in a provided buffer, valid during the call).
   void deliver(Op& op, int result, const char* data, bool more);

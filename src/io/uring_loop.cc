@@ -30,6 +30,10 @@ bool kernel_at_least(int major, int minor) {
   return ma > major || (ma == major && mi >= minor);
 }
 
+bool is_splice(const Op& op) {
+  return op.kind == OpKind::kSpliceIn || op.kind == OpKind::kSpliceOut;
+}
+
 // The buffers start on a page of their own: a small receive then touches one page.
 size_t round_to_page(size_t n) { return (n + 4095) & ~size_t{4095}; }
 }  // namespace
@@ -114,7 +118,7 @@ io_uring_sqe* UringLoop::next_sqe() {
 
 bool UringLoop::start(Op& op) {
   if (op.armed) return true;  // a multishot submission is there: only wait
-  if (op.kind == OpKind::kSpliceIn || op.kind == OpKind::kSpliceOut) {
+  if (is_splice(op)) {
     // io_uring's own splice runs in a worker thread whenever it would wait; the call is made
     // here instead, and a poll submission waits for the socket when it would block.
     const int r = try_splice(op);
@@ -181,7 +185,7 @@ void UringLoop::wait(Duration timeout) {
     const unsigned flags = cqe->flags;
     io_uring_cqe_seen(&ring_, cqe);
     if (!op) continue;
-    if (op->kind == OpKind::kSpliceIn || op->kind == OpKind::kSpliceOut) {
+    if (is_splice(*op)) {
       // The socket is ready (res: its poll mask): the call again. Or the poll was cancelled.
       if (res < 0) {
         complete(*op, res);

@@ -69,7 +69,7 @@ uint64_t coalesce_body(base::Buffer& from, http::Framing framing, uint64_t lengt
 
 void ClientSession::start(ProxyContext& ctx, int fd) {
   auto* session = new ClientSession(ctx, fd);
-  if (!session->wait_idle()) base::spawn(session->run());
+  if (!session->wait_idle()) on_ready(session);
 }
 
 bool ClientSession::wait_idle() {
@@ -382,10 +382,10 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     release_backend(false);
     co_return false;
   }
-  RelayResult download = co_await relay_body(
-      {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle, nullptr,
-       &ctx_.pipes},
-      resp_framing, resp_length, dechunk);
+  RelayResult download =
+      co_await relay_body({loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend,
+                           t.client_idle, nullptr, &ctx_.pipes},
+                          resp_framing, resp_length, dechunk);
   if (download != RelayResult::kDone) {
     // Response bytes already reached the client: closing is the only honest signal left.
     LOG_DEBUG("response from %s cut short", backend().name.c_str());
