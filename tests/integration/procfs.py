@@ -49,7 +49,7 @@ def rss_kib(pid):
     return total
 
 
-def _fd_targets(pid):
+def fd_targets(pid):
     """What the open descriptors of pid and its descendants point at ("socket:[...]", "pipe:[...]",
     paths)."""
     targets = []
@@ -68,12 +68,12 @@ def _fd_targets(pid):
 
 def fd_count(pid):
     """Open descriptors of pid and its descendants."""
-    return len(_fd_targets(pid))
+    return len(fd_targets(pid))
 
 
 def pipe_count(pid):
     """The pipe descriptors among them (the pipes that bodies are spliced through are kept)."""
-    return sum(1 for t in _fd_targets(pid) if t.startswith("pipe:"))
+    return sum(1 for t in fd_targets(pid) if t.startswith("pipe:"))
 
 
 def cpu_seconds(pid):

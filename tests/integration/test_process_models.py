@@ -7,6 +7,7 @@ import tempfile
 import time
 
 import harness
+import procfs
 from harness import HOST
 
 
@@ -41,6 +42,12 @@ class MultiProcessTest(harness.TestCase):
         backend = self.backend = self.start_backend()
         proxy = self.start_proxy([backend], ["--mode", "mp", "-w", str(workers), "-l", "info"] + list(extra))
         self.assertTrue(harness.wait_until(lambda: len(children_of(proxy.pid)) == workers, timeout=20), proxy.output())
+        # And once each has set up its loop, just before it accepts: a worker still starting (slow
+        # under ASan) would leave every connection of a test's load to the other one.
+        def loop_ready(pid):
+            return any(t in ("anon_inode:[io_uring]", "anon_inode:[eventpoll]") for t in procfs.fd_targets(pid))
+        self.assertTrue(harness.wait_until(lambda: all(loop_ready(p) for p in children_of(proxy.pid)), timeout=20),
+                        proxy.output())
         return proxy
 
     def test_killed_worker_is_replaced_and_other_connections_never_fail(self):
