@@ -84,7 +84,11 @@ struct HealthCheck {
   // yields to it (fit_health_timeout).
   bool timeout_given = false;
   std::string path = "/";
-  std::vector<StatusRange> expected_status{StatusRange{200, 200}};  // a probe's good statuses
+  // A probe's good statuses. By default any answer below 500: probes GET `/` unless told
+  // otherwise, and a backend that answers 404 there (an API without a root page) is up; taking
+  // it down would refuse every request, where HAProxy and nginx, which probe nothing unless
+  // asked, would serve them.
+  std::vector<StatusRange> expected_status{StatusRange{200, 499}};
   // Statuses of real responses that count as a backend failure (passive checks).
   std::vector<StatusRange> failure_statuses{StatusRange{502, 504}};
 };

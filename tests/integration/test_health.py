@@ -62,8 +62,21 @@ class ActiveHealthTest(harness.TestCase):
             self.assertEqual((request.method, request.target), ("GET", "/healthz"))
             self.assertEqual(request.header("host"), "127.0.0.1:%d" % probes.port)
         self.assertNotIn("up -> down", proxy.output())
-        strict = self.start_proxy([probes], FAST_PROBES + ["--health-path", "/healthz"])
+        strict = self.start_proxy([probes], FAST_PROBES + ["--health-path", "/healthz", "--health-status", "200"])
         self.assertTrue(harness.wait_until(lambda: "up -> down (probe: unexpected status)" in strict.output(), timeout=20), strict.output())
+
+    def test_by_default_any_answer_below_500_is_healthy(self):
+        # Probes GET / by default, and many backends have no page there: a 404 is still an answer.
+        # A probe wanting 200 took such backends down and fulcrum refused every request (the
+        # shared referee's nginx backends did exactly this).
+        no_root = self.start_scripted_backend(harness.respond(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+        failing = self.start_scripted_backend(harness.respond(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"))
+        fast = ["--health-interval", "200ms", "--health-timeout", "150ms", "-l", "warn"]
+        proxy = self.start_proxy([no_root, failing], fast)
+        self.assertTrue(harness.wait_until(lambda: "127.0.0.1:%d (pool default): up -> down (probe: unexpected status)" % failing.port in proxy.output(), timeout=20), proxy.output())
+        self.assertTrue(no_root.wait_for_requests(5, timeout=20))
+        self.assertEqual([(r.method, r.target) for r in no_root.requests[:5]], [("GET", "/")] * 5)
+        self.assertNotIn("127.0.0.1:%d (pool default): up -> down" % no_root.port, proxy.output())
 
 
 class PassiveHealthTest(harness.TestCase):
