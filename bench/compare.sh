@@ -14,7 +14,10 @@
 #   BACKENDS=2       backend ports the proxies balance over, 1 or 2; "direct" uses the first.
 #                    Issue 2's figure is BACKEND=fulcrum BACKENDS=1 CONFIGS=small:200
 #                    CONTENDERS="direct fulcrum": one fulcrum-backend, directly and through fulcrum
-#   CONTENDERS="direct haproxy nginx fulcrum"
+#   CONTENDERS="direct haproxy nginx fulcrum relay"; "relay" is build/relay_floor, a proxy with no
+#                    HTTP at all (each client connection paired with a backend connection, bytes
+#                    passed through): its CPU per request is the kernel's share of any proxy's, the
+#                    floor under the others (one worker only)
 #   WARMUP=2         seconds of load per contender before the first round
 #   NGINX_KEEPALIVE=256   idle upstream connections nginx keeps (its default, 64, reconnects
 #                    under 200 client connections)
@@ -52,7 +55,7 @@ duration=${DURATION:-5}
 configs=${CONFIGS:-"small:50 4k:200"}
 backend_kind=${BACKEND:-nginx}
 backend_count=${BACKENDS:-2}
-contenders=${CONTENDERS:-"direct haproxy nginx fulcrum"}
+contenders=${CONTENDERS:-"direct haproxy nginx fulcrum relay"}
 warmup=${WARMUP:-2}
 nginx_keepalive=${NGINX_KEEPALIVE:-256}
 workers=${WORKERS:-1}
@@ -68,7 +71,8 @@ for b in $backend_kind; do
   case $b in nginx | fulcrum) ;; *) die "BACKEND must be nginx, fulcrum or both" ;; esac
 done
 for c in $contenders; do
-  case $c in direct | haproxy | nginx | fulcrum) ;; *) die "unknown contender $c" ;; esac
+  case $c in direct | haproxy | nginx | fulcrum | relay) ;; *) die "unknown contender $c" ;; esac
+  [[ $c != relay || $workers == 1 ]] || die "the relay has one worker: WORKERS=1 only"
 done
 for cfg in $configs; do
   [[ $cfg =~ ^(small|4k|64k):[0-9]+$ ]] || die "bad configuration $cfg (body:connections)"
@@ -166,9 +170,9 @@ children_ticks() {
     printf "%d", ((u[1] + s[1]) * 60 + u[2] + s[2]) * hz }' "$out/times.txt")"
 }
 
-read -r b1 b2 p_haproxy p_nginx p_fulcrum < <(python3 -c '
+read -r b1 b2 p_haproxy p_nginx p_fulcrum p_relay < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(5)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 backend_ports=("$b1" "$b2")
@@ -283,7 +287,7 @@ EOF
 
 port_of() {
   case $1 in direct) echo "$b1" ;; haproxy) echo "$p_haproxy" ;; nginx) echo "$p_nginx" ;;
-    fulcrum) echo "$p_fulcrum" ;; esac
+    fulcrum) echo "$p_fulcrum" ;; relay) echo "$p_relay" ;; esac
 }
 for c in $contenders; do
   case $c in
@@ -293,6 +297,7 @@ for c in $contenders; do
       start fulcrum "$proxy_cpus" "$build/fulcrum" "${fulcrum_mode[@]}" --host 127.0.0.1 -p "$p_fulcrum" \
         $(each '-b 127.0.0.1:@') -l err --no-health-checks
       ;;
+    relay) start relay "$proxy_cpus" "$build/relay_floor" "$p_relay" $(each '@') ;;
     direct) continue ;;
   esac
   wait_port "$(port_of "$c")"

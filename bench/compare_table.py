@@ -11,7 +11,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-ORDER = ["direct", "haproxy", "nginx", "fulcrum"]
+ORDER = ["direct", "haproxy", "nginx", "fulcrum", "relay"]
 
 
 def spread(values, fmt):
