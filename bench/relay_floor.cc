@@ -94,8 +94,8 @@ int main(int argc, char** argv) {
       }
       // Blocking sends: the peer's reader drains its socket on its own, so a send only waits.
       for (ssize_t sent = 0; sent < got;) {
-        const ssize_t s = ::send(peer[fd], buf.data() + sent, static_cast<size_t>(got - sent),
-                                 MSG_NOSIGNAL);
+        const ssize_t s =
+            ::send(peer[fd], buf.data() + sent, static_cast<size_t>(got - sent), MSG_NOSIGNAL);
         if (s <= 0) break;
         sent += s;
       }
