@@ -12,11 +12,9 @@ namespace {
 constexpr size_t kMinBlock = 256;
 constexpr size_t kMaxCachedBlock = 64 * 1024;
 constexpr size_t kClasses = 9;  // 256 B .. 64 KiB
-// Blocks kept per class and thread: enough for the buffers of the connections busy at one
-// moment; beyond that they go back to malloc, so that a burst does not pin memory for good.
-constexpr size_t kKeptPerClass = 128;
 
-thread_local FreeLists<kClasses, kKeptPerClass> blocks;
+// Trimmed: what a burst leaves goes back to malloc at the next trim_cache().
+thread_local FreeLists<kClasses, true> blocks;
 
 // The class of a power-of-two block size between kMinBlock and kMaxCachedBlock.
 size_t class_of(size_t block) {
@@ -62,6 +60,8 @@ void Buffer::reserve(size_t n) {
   tail_ = used;
   cap_ = cap;
 }
+
+void Buffer::trim_cache() { blocks.trim(); }
 
 void Buffer::release() {
   if (mem_) give_block(mem_, cap_);

@@ -6,9 +6,10 @@
 // connection) stops allocating once it has seen its largest message. consume() of everything
 // rewinds to 0 so that the common read-parse-forward cycle never needs a memmove.
 //
-// Memory comes in power-of-two blocks up to 64 KiB from a small per-thread cache, so that a
+// Memory comes in power-of-two blocks up to 64 KiB from a per-thread cache, so that a
 // connection can give its buffers back whenever it is idle (release()) and take them again for
-// its next message without reaching malloc.
+// its next message without reaching malloc. The thread's loop trims the cache now and then
+// (trim_cache()), giving back what the load did not need meanwhile.
 #include <cstddef>
 #include <cstring>
 #include <utility>
@@ -71,6 +72,10 @@ class Buffer {
 
   // Gives the memory back (an idle connection need not hold a buffer); drops what it held.
   void release();
+
+  // Gives this thread's cache's surplus back to malloc: the blocks it kept all along since the
+  // previous call.
+  static void trim_cache();
 
  private:
   char* mem_ = nullptr;

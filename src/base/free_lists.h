@@ -10,16 +10,17 @@
 // wide: a kept block holds the link to the next one.
 #include <array>
 #include <cstddef>
-#include <limits>
 #include <new>
 
 namespace fulcrum::base {
 
-// No bound on the blocks a class keeps.
-inline constexpr size_t kKeepAll = std::numeric_limits<size_t>::max();
-
-// kKeptPerClass bounds what a burst can pin: beyond it, blocks go back to operator delete.
-template <size_t kClasses, size_t kKeptPerClass = kKeepAll>
+// kTrimmed: the blocks each class keeps are counted, and trim() gives back to operator delete
+// those the class kept all along since the previous trim (its low-water mark): blocks the load of
+// that period did not need. So a burst does not pin memory for good, while a steady load, however
+// many connections it has, finds every block it needs kept (a fixed bound on the blocks kept
+// sent the surplus of every quiet moment back to malloc, to be taken again at the next busy one:
+// about one malloc per request at 200 connections).
+template <size_t kClasses, bool kTrimmed = false>
 class FreeLists {
  public:
   FreeLists() = default;
@@ -41,24 +42,32 @@ class FreeLists {
   void* take(size_t c, size_t bytes) {
     if (Node* node = heads_[c]) {
       heads_[c] = node->next;
-      if constexpr (kBounded) --counts_[c];
+      if constexpr (kTrimmed) {
+        if (--counts_[c] < lows_[c]) lows_[c] = counts_[c];
+      }
       return node;
     }
     return ::operator new(bytes);
   }
 
-  // Keeps p, a block that take(c, ...) gave, unless class c holds kKeptPerClass already.
+  // Keeps p, a block that take(c, ...) gave.
   void give(size_t c, void* p) {
-    if constexpr (kBounded) {
-      if (counts_[c] >= kKeptPerClass) {
-        ::operator delete(p);
-        return;
-      }
-      ++counts_[c];
-    }
+    if constexpr (kTrimmed) ++counts_[c];
     auto* node = static_cast<Node*>(p);
     node->next = heads_[c];
     heads_[c] = node;
+  }
+
+  // Gives back each class's low-water mark of blocks since the previous trim.
+  void trim() requires kTrimmed {
+    for (size_t c = 0; c < kClasses; ++c) {
+      for (; lows_[c] > 0; --lows_[c], --counts_[c]) {
+        Node* node = heads_[c];
+        heads_[c] = node->next;
+        ::operator delete(node);
+      }
+      lows_[c] = counts_[c];
+    }
   }
 
   // The blocks class c keeps now (by walking its list: for tests, not the request path).
@@ -69,14 +78,14 @@ class FreeLists {
   }
 
  private:
-  // Unbounded lists keep no counts: frames are taken and given on every request, and counting
+  // Untrimmed lists keep no counts: frames are taken and given on every request, and counting
   // them would be work for nothing.
-  static constexpr bool kBounded = kKeptPerClass != kKeepAll;
   struct Node {
     Node* next;
   };
   std::array<Node*, kClasses> heads_{};
-  std::array<size_t, kBounded ? kClasses : 0> counts_{};
+  std::array<size_t, kTrimmed ? kClasses : 0> counts_{};  // blocks kept
+  std::array<size_t, kTrimmed ? kClasses : 0> lows_{};    // the fewest kept since trim()
 };
 
 }  // namespace fulcrum::base

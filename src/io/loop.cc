@@ -28,6 +28,24 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   loop_.timers().arm(timer_, until_);
 }
 
+namespace {
+// Long enough that a steady load's need is seen whole between two trims, short enough that a
+// burst's memory goes back soon after it.
+constexpr auto kTrimPeriod = std::chrono::seconds(10);
+}  // namespace
+
+Loop::Loop() : now_(Clock::now()) {
+  trim_timer_.fire = &Loop::on_trim;
+  trim_timer_.owner = this;
+  timers_.arm(trim_timer_, now_ + kTrimPeriod);
+}
+
+void Loop::on_trim(Timer* t) {
+  base::Buffer::trim_cache();
+  auto* loop = static_cast<Loop*>(t->owner);
+  loop->timers_.arm(*t, loop->now_ + kTrimPeriod);
+}
+
 OpAwaiter Loop::connect(int fd, const sockaddr* addr, socklen_t len, TimePoint deadline) {
   OpAwaiter a(*this, OpKind::kConnect, fd, deadline);
   a.op().addr = addr;

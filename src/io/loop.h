@@ -151,7 +151,7 @@ class Loop {
   void stop() { stopping_ = true; }
 
  protected:
-  Loop() : now_(Clock::now()) {}
+  Loop();
 
   // Starts op with one system call or one submission. Returns true if it will complete later
   // through complete(), false if it completed at once with op.result set (a partial send
@@ -180,9 +180,12 @@ class Loop {
   bool begin(Op& op);
   static void on_deadline(Timer* t);
 
+  static void on_trim(Timer* t);
+
   TimerHeap timers_;
   TimePoint now_;
   bool stopping_ = false;
+  Timer trim_timer_;  // gives the thread's buffer cache its surplus back, every kTrimPeriod
 };
 
 }  // namespace fulcrum::io

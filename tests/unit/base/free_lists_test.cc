@@ -23,17 +23,33 @@ TEST(FreeLists, AGivenBlockIsTakenAgainFromItsOwnClassLastGivenFirst) {
   lists.give(2, c);  // the destructor gives them all back to operator delete (no leak)
 }
 
-TEST(FreeLists, ABoundedClassKeepsNoMoreThanItsBound) {
-  FreeLists<2, 3> lists;
+TEST(FreeLists, TrimGivesBackWhatAClassKeptAllAlongSinceTheLastTrim) {
+  FreeLists<2, true> lists;
   void* blocks[5];
   for (void*& p : blocks) p = lists.take(0, 64);
-  for (void* p : blocks) lists.give(0, p);  // the last two go back to operator delete
-  EXPECT_EQ(lists.kept(0), 3u);
-  EXPECT_EQ(lists.kept(1), 0u);
-  EXPECT_EQ(lists.take(0, 64), blocks[2]);
+  for (void* p : blocks) lists.give(0, p);  // a burst of five, over
+  lists.trim();  // the first period: all five were taken back at its start, so none stays idle
+  EXPECT_EQ(lists.kept(0), 5u);
+  // The next period needs two at most at once: the other three were kept all along.
+  void* a = lists.take(0, 64);
+  void* b = lists.take(0, 64);
+  lists.give(0, a);
+  lists.give(0, b);
+  lists.trim();
   EXPECT_EQ(lists.kept(0), 2u);
-  lists.give(0, blocks[2]);
-  EXPECT_EQ(lists.kept(0), 3u);
+  EXPECT_EQ(lists.kept(1), 0u);
+  // A steady need of two takes them from the list, without operator new, and the next trim
+  // leaves them: none was idle all along.
+  a = lists.take(0, 64);
+  b = lists.take(0, 64);
+  EXPECT_EQ(lists.kept(0), 0u);
+  lists.give(0, a);
+  lists.give(0, b);
+  lists.trim();
+  EXPECT_EQ(lists.kept(0), 2u);
+  // A quiet period, and they go too.
+  lists.trim();
+  EXPECT_EQ(lists.kept(0), 0u);
 }
 
 }  // namespace
