@@ -31,7 +31,7 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
 namespace {
 // Long enough that a steady load's need is seen whole between two trims, short enough that a
 // burst's memory goes back soon after it.
-constexpr auto kTrimPeriod = std::chrono::seconds(10);
+constexpr auto kTrimPeriod = std::chrono::seconds(5);
 }  // namespace
 
 Loop::Loop() : now_(Clock::now()) {
