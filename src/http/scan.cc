@@ -389,6 +389,8 @@ class BlockLines {
  private:
   [[gnu::always_inline]] static LineEnds block(const char* p) {
     LineEnds b{0, 0, 0};
+    // Unrolled, so that each piece's shift is a constant and the masks stay in registers.
+#pragma GCC unroll 4
     for (size_t i = 0; i < 64; i += P::kPiece) {
       const LineEnds piece = P::line_ends(p + i);
       b.cr |= piece.cr << i;
@@ -398,8 +400,15 @@ class BlockLines {
     return b;
   }
 
-  // The line ends of data[at, end), fewer than 64 bytes; end >= kPiece.
+  // The line ends of data[at, end), fewer than 64 bytes; end >= kPiece. When there are 64 bytes
+  // before `end`, the block that ends there is classified whole and shifted down: the bytes before
+  // `at` are in the data, and one shift per mask costs less than a piece at a time.
   [[gnu::always_inline]] static LineEnds tail(const char* data, size_t at, size_t end) {
+    if (end >= 64) {
+      const LineEnds whole = block(data + end - 64);
+      const size_t skip = 64 - (end - at);
+      return {whole.cr >> skip, whole.lf >> skip, whole.bad >> skip};
+    }
     LineEnds b{0, 0, 0};
     for (size_t i = 0; i < 64 && at + i < end; i += P::kPiece) {
       const size_t from = std::min(at + i, end - P::kPiece);
