@@ -360,7 +360,7 @@ class BlockLines {
                                             std::vector<HeaderField>& fields) {
     if (end < P::kPiece) return field_lines_scalar(data, begin, end, max, fields);
     size_t line = begin;
-    size_t taken = 0;
+    size_t left = max;       // lines that may still be taken
     uint64_t cr_before = 0;  // the CRs of the block before, for a CRLF across blocks
     for (size_t at = begin; at < end; at += 64) {
       const LineEnds b = end - at >= 64 ? block(data + at) : tail(data, at, end);
@@ -371,14 +371,14 @@ class BlockLines {
       uint64_t lfs = b.lf;
       if (broken != 0) lfs &= (uint64_t{1} << __builtin_ctzll(broken)) - 1;
       for (; lfs != 0; lfs &= lfs - 1) {
-        const size_t lf = at + static_cast<size_t>(__builtin_ctzll(lfs));
+        const size_t lf = at + static_cast<unsigned>(__builtin_ctzll(lfs));
         // The empty line that ends the head: a CR alone.
-        if (lf == line + 1 || taken == max) return line;
+        if (lf == line + 1 || left == 0) return line;
         const size_t colon = name_end(data, line, end);
         if (colon == line || data[colon] != ':') return line;
         fields.push_back(field_of(data, line, colon, lf - 1));
         line = lf + 1;
-        ++taken;
+        --left;
       }
       if (broken != 0) break;
       cr_before = b.cr;
@@ -425,9 +425,9 @@ class BlockLines {
   // the line at the latest). Mostly in the first piece, which is looked at before the loop so that
   // the common case does no work for the pieces near `end`.
   [[gnu::always_inline]] static size_t name_end(const char* data, size_t line, size_t end) {
-    if (end - line >= P::kPiece) {
+    if (line + P::kPiece <= end) {
       if (const uint32_t stops = P::name_ends(data + line)) {
-        return line + static_cast<size_t>(__builtin_ctz(stops));
+        return line + static_cast<unsigned>(__builtin_ctz(stops));
       }
     }
     for (size_t at = line;; at += P::kPiece) {
