@@ -264,11 +264,13 @@ size_t field_lines_scalar(const char* data, size_t begin, size_t end, size_t max
 
 #if defined(__x86_64__)
 // The bytes of up to 64 that end or break lines, bit i for byte i: the CRs, the LFs, and the
-// other bytes that no field value may hold (control bytes but HTAB, and DEL).
+// stops: the LFs and the other bytes that no field value may hold (control bytes but HTAB and CR,
+// and DEL). The stops hold the LFs too as that is what one compare gives; the block form does not
+// need them apart.
 struct LineEnds {
   uint64_t cr;
   uint64_t lf;
-  uint64_t bad;
+  uint64_t stop;
 };
 
 // LineEnds from one pair of nibble lookups: a byte's bits are lo[its low nibble] & hi[its high
@@ -323,8 +325,8 @@ struct Sse42 {
         _mm_and_si128(_mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kLineTable.lo)), v),
                       _mm_shuffle_epi8(load16(reinterpret_cast<const char*>(kLineTable.hi)),
                                        _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F))));
-    const uint32_t lf = mask16(_mm_add_epi8(bits, bits));
-    return {mask16(bits), lf, mask16(_mm_cmpgt_epi8(bits, _mm_setzero_si128())) & ~lf};
+    return {mask16(bits), mask16(_mm_add_epi8(bits, bits)),
+            mask16(_mm_cmpgt_epi8(bits, _mm_setzero_si128()))};
   }
   FULCRUM_SSE42 static uint32_t name_ends(const char* p) { return Token::stops16(p); }
 };
@@ -339,8 +341,8 @@ struct Avx2 {
         _mm256_shuffle_epi8(
             _mm256_broadcastsi128_si256(load16(reinterpret_cast<const char*>(kLineTable.hi))),
             _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F))));
-    const uint32_t lf = mask32(_mm256_add_epi8(bits, bits));
-    return {mask32(bits), lf, mask32(_mm256_cmpgt_epi8(bits, _mm256_setzero_si256())) & ~lf};
+    return {mask32(bits), mask32(_mm256_add_epi8(bits, bits)),
+            mask32(_mm256_cmpgt_epi8(bits, _mm256_setzero_si256()))};
   }
   FULCRUM_AVX2 static uint32_t name_ends(const char* p) { return Token::stops32(p); }
 };
@@ -365,9 +367,10 @@ class BlockLines {
     for (size_t at = begin; at < end; at += 64) {
       const LineEnds b = end - at >= 64 ? block(data + at) : tail(data, at, end);
       // The bit after each CR is an LF and the bit before each LF a CR; a bad byte, or an LF or
-      // the byte after a CR that breaks this, is in a line that is not in common form.
+      // the byte after a CR that breaks this, is in a line that is not in common form. So every
+      // stop and every byte after a CR is a break, but for an LF after a CR.
       const uint64_t after_cr = b.cr << 1 | cr_before >> 63;
-      const uint64_t broken = b.bad | (b.lf ^ after_cr);
+      const uint64_t broken = (b.stop | after_cr) & ~(b.lf & after_cr);
       uint64_t lfs = b.lf;
       if (broken != 0) lfs &= (uint64_t{1} << __builtin_ctzll(broken)) - 1;
       for (; lfs != 0; lfs &= lfs - 1) {
@@ -395,7 +398,7 @@ class BlockLines {
       const LineEnds piece = P::line_ends(p + i);
       b.cr |= piece.cr << i;
       b.lf |= piece.lf << i;
-      b.bad |= piece.bad << i;
+      b.stop |= piece.stop << i;
     }
     return b;
   }
@@ -407,7 +410,7 @@ class BlockLines {
     if (end >= 64) {
       const LineEnds whole = block(data + end - 64);
       const size_t skip = 64 - (end - at);
-      return {whole.cr >> skip, whole.lf >> skip, whole.bad >> skip};
+      return {whole.cr >> skip, whole.lf >> skip, whole.stop >> skip};
     }
     LineEnds b{0, 0, 0};
     for (size_t i = 0; i < 64 && at + i < end; i += P::kPiece) {
@@ -416,7 +419,7 @@ class BlockLines {
       const size_t skip = at + i - from;
       b.cr |= piece.cr >> skip << i;
       b.lf |= piece.lf >> skip << i;
-      b.bad |= piece.bad >> skip << i;
+      b.stop |= piece.stop >> skip << i;
     }
     return b;
   }
