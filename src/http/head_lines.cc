@@ -81,21 +81,9 @@ HeadLines::Event HeadLines::next(const char* data, size_t len, Line& line) {
   }
 }
 
-bool HeadLines::take_head(const char* data, size_t len, size_t cr,
-                          std::vector<HeaderField>& fields) {
-  if (limit_status(cr + 1) != 0) return false;
-  lines_ = 1;
-  scanned_ = line_start_ = cr + 2;
-  take_next_fields(data, len, fields);
-  return ended_;
-}
-
-size_t HeadLines::take_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
-  if (lines_ == 0 || ended_ || error_status_ != 0 || scanned_ != line_start_) return 0;
-  return take_next_fields(data, len, fields);
-}
-
-size_t HeadLines::take_next_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
+// Inlined into both callers: take_head() runs for nearly every request.
+[[gnu::always_inline]] inline size_t HeadLines::take_next_fields(const char* data, size_t len,
+                                                                 std::vector<HeaderField>& fields) {
   // Within the limits, as next() would find them: each LF below max_header_bytes (limit_status),
   // and at most max_headers fields (lines_ counts the start line too). A line that breaks either
   // is left to next() to report.
@@ -114,6 +102,20 @@ size_t HeadLines::take_next_fields(const char* data, size_t len, std::vector<Hea
     ended_ = true;
   }
   return taken;
+}
+
+bool HeadLines::take_head(const char* data, size_t len, size_t cr,
+                          std::vector<HeaderField>& fields) {
+  if (limit_status(cr + 1) != 0) return false;
+  lines_ = 1;
+  scanned_ = line_start_ = cr + 2;
+  take_next_fields(data, len, fields);
+  return ended_;
+}
+
+size_t HeadLines::take_fields(const char* data, size_t len, std::vector<HeaderField>& fields) {
+  if (lines_ == 0 || ended_ || error_status_ != 0 || scanned_ != line_start_) return 0;
+  return take_next_fields(data, len, fields);
 }
 
 bool parse_field_line(const Scanner& scan, const char* data, size_t len, Line line,
