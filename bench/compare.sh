@@ -14,10 +14,10 @@
 #   BACKENDS=2       backend ports the proxies balance over, 1 or 2; "direct" uses the first.
 #                    Issue 2's figure is BACKEND=fulcrum BACKENDS=1 CONFIGS=small:200
 #                    CONTENDERS="direct fulcrum": one fulcrum-backend, directly and through fulcrum
-#   CONTENDERS="direct haproxy nginx fulcrum relay"; "relay" is build/relay_floor, a proxy with no
-#                    HTTP at all (each client connection paired with a backend connection, bytes
-#                    passed through): its CPU per request is the kernel's share of any proxy's, the
-#                    floor under the others (one worker only)
+#   CONTENDERS="direct haproxy nginx fulcrum relay" (no relay when WORKERS > 1); "relay" is
+#                    build/relay_floor, a proxy with no HTTP at all (each client connection paired
+#                    with a backend connection, bytes passed through): its CPU per request is the
+#                    kernel's share of any proxy's, the floor under the others (one worker only)
 #   WARMUP=2         seconds of load per contender before the first round
 #   NGINX_KEEPALIVE=256   idle upstream connections nginx keeps (its default, 64, reconnects
 #                    under 200 client connections)
@@ -55,10 +55,11 @@ duration=${DURATION:-5}
 configs=${CONFIGS:-"small:50 4k:200"}
 backend_kind=${BACKEND:-nginx}
 backend_count=${BACKENDS:-2}
-contenders=${CONTENDERS:-"direct haproxy nginx fulcrum relay"}
 warmup=${WARMUP:-2}
 nginx_keepalive=${NGINX_KEEPALIVE:-256}
 workers=${WORKERS:-1}
+# The relay has one worker: it is left out of the default set when the proxies have more.
+contenders=${CONTENDERS:-"direct haproxy nginx fulcrum$([[ $workers == 1 ]] && echo " relay")"}
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 say() { echo "[$(date +%T)] $*" >&2; }
@@ -73,6 +74,7 @@ done
 for c in $contenders; do
   case $c in direct | haproxy | nginx | fulcrum | relay) ;; *) die "unknown contender $c" ;; esac
   [[ $c != relay || $workers == 1 ]] || die "the relay has one worker: WORKERS=1 only"
+  [[ $c != relay || -x $build/relay_floor ]] || die "no relay_floor in $build: build it first"
 done
 for cfg in $configs; do
   [[ $cfg =~ ^(small|4k|64k):[0-9]+$ ]] || die "bad configuration $cfg (body:connections)"
