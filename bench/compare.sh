@@ -59,7 +59,9 @@ warmup=${WARMUP:-2}
 nginx_keepalive=${NGINX_KEEPALIVE:-256}
 workers=${WORKERS:-1}
 # The relay has one worker: it is left out of the default set when the proxies have more.
-contenders=${CONTENDERS:-"direct haproxy nginx fulcrum$([[ $workers == 1 ]] && echo " relay")"}
+default_contenders="direct haproxy nginx fulcrum"
+if [[ $workers == 1 ]]; then default_contenders+=" relay"; fi
+contenders=${CONTENDERS:-$default_contenders}
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 say() { echo "[$(date +%T)] $*" >&2; }
