@@ -13,11 +13,12 @@
 #include <string_view>
 #include <vector>
 
-#include "server.h"  // tools/backend
+#include "base/buffer.h"
 #include "base/task.h"
 #include "config/config.h"
 #include "io/loop.h"
 #include "net/socket.h"
+#include "server.h"  // tools/backend
 #include "server/worker.h"
 
 namespace {
@@ -190,6 +191,30 @@ TEST_P(SteadyStateAllocTest, KeepAliveRequestsDoNotAllocate) {
 // the surplus of every quiet moment went back to malloc and was taken again at the next busy one.
 TEST_P(SteadyStateAllocTest, TwoHundredConnectionsAtOnceDoNotAllocate) {
   run_clients(GetParam(), 200, 10, 5);
+}
+
+// The other side of keeping blocks without a bound: a loop gives back what a burst left once two
+// trims have passed (the first sees the blocks taken in its period, the second sees them idle all
+// along), so the burst's blocks must be made anew afterwards.
+TEST(BufferCacheTrim, ALoopGivesABurstsBlocksBackWithinTwoTrims) {
+  std::string error;
+  auto loop = io::Loop::create(io::Backend::kAuto, &error);
+  ASSERT_TRUE(loop) << error;
+  constexpr size_t kBlocks = 64;
+  std::vector<base::Buffer> burst(kBlocks);
+  for (base::Buffer& b : burst) b.reserve(4096);
+  for (base::Buffer& b : burst) b.release();
+  auto two_trims = [&]() -> Task<void> {
+    co_await loop->sleep(std::chrono::milliseconds(10'500));
+    loop->stop();
+  };
+  base::spawn(two_trims());
+  loop->run();
+  g_allocations = 0;
+  g_counting = true;
+  for (base::Buffer& b : burst) b.reserve(4096);
+  g_counting = false;
+  EXPECT_EQ(g_allocations.exchange(0), kBlocks) << "blocks still kept after two trims";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SteadyStateAllocTest,

@@ -28,7 +28,7 @@ TEST(FreeLists, TrimGivesBackWhatAClassKeptAllAlongSinceTheLastTrim) {
   void* blocks[5];
   for (void*& p : blocks) p = lists.take(0, 64);
   for (void* p : blocks) lists.give(0, p);  // a burst of five, over
-  lists.trim();  // the first period: all five were taken back at its start, so none stays idle
+  lists.trim();  // the first period: the list was empty at its start (the five are new)
   EXPECT_EQ(lists.kept(0), 5u);
   // The next period needs two at most at once: the other three were kept all along.
   void* a = lists.take(0, 64);
