@@ -183,9 +183,11 @@ TEST_P(MultishotTest, WaitingReaderHoldsNoBuffer) {
   RecvStream stream(*loop_, fd);
   base::Buffer buf;
   int result = -1;
+  bool closed = false;
   auto reader = [&]() -> Task<void> {
     result = co_await stream.read(buf, Loop::kNoDeadline, 4096);
     co_await stream.close();
+    closed = true;  // the stream may go only after its close completed
   };
   spawn(reader());
   int turns = 0;
@@ -193,7 +195,7 @@ TEST_P(MultishotTest, WaitingReaderHoldsNoBuffer) {
   EXPECT_EQ(result, -1);
   EXPECT_EQ(buf.capacity(), 0u) << "a waiting reader holds a buffer";
   send_all(peer, "hello");
-  ASSERT_TRUE(run_until([&] { return result != -1; }));
+  ASSERT_TRUE(run_until([&] { return closed; }));
   EXPECT_EQ(result, 5);
   EXPECT_EQ(buf.view(), "hello");
 }
@@ -212,6 +214,7 @@ std::vector<int> read_pause_read(MultishotTest& t, int fd, int peer, base::Buffe
   RecvStream stream(t.loop(), fd);
   std::vector<int> results;
   bool go_on = false;
+  bool closed = false;
   auto reader = [&]() -> Task<void> {
     results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
     while (!go_on) co_await t.loop().sleep(1ms);  // not reading while more arrives
@@ -219,6 +222,7 @@ std::vector<int> read_pause_read(MultishotTest& t, int fd, int peer, base::Buffe
       results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
     }
     co_await stream.close();
+    closed = true;
   };
   spawn(reader());
   send_all(peer, "first");
@@ -230,7 +234,7 @@ std::vector<int> read_pause_read(MultishotTest& t, int fd, int peer, base::Buffe
     EXPECT_TRUE(t.run_until([&] { return unread(fd) == 0; }));
   }
   go_on = true;
-  EXPECT_TRUE(t.run_until([&] { return results.size() == size_t(reads) + 1; }));
+  EXPECT_TRUE(t.run_until([&] { return closed; }));
   return results;
 }
 
@@ -254,15 +258,17 @@ TEST_P(MultishotTest, DeadlinePassesThenBytesStillArrive) {
   RecvStream stream(*loop_, fd);
   base::Buffer buf;
   std::vector<int> results;
+  bool closed = false;
   auto reader = [&]() -> Task<void> {
     results.push_back(co_await stream.read(buf, loop_->now() + 20ms, 4096));
     results.push_back(co_await stream.read(buf, loop_->now() + 10s, 4096));
     co_await stream.close();
+    closed = true;
   };
   spawn(reader());
   ASSERT_TRUE(run_until([&] { return results.size() == 1; }));
   send_all(peer, "late");
-  ASSERT_TRUE(run_until([&] { return results.size() == 2; }));
+  ASSERT_TRUE(run_until([&] { return closed; }));
   EXPECT_EQ(results, (std::vector<int>{-ETIMEDOUT, 4}));
   EXPECT_EQ(buf.view(), "late");
 }
@@ -387,13 +393,14 @@ TEST_P(MultishotTest, WatchReturnsFalseWhenBytesAreThere) {
     results.push_back(stream.watch(Loop::kNoDeadline, 4096, &Ready::call, &ready) ? 1 : 0);
     results.push_back(co_await stream.read(buf, Loop::kNoDeadline, 4096));
     co_await stream.close();
+    results.push_back(-3);  // the stream may go only after its close completed
   };
   spawn(reader());
   send_all(peer, "first");
   ASSERT_TRUE(run_until([&] { return results.size() == 1; }));
   send_all(peer, "more");
-  ASSERT_TRUE(run_until([&] { return results.size() == 3; }));
-  EXPECT_EQ(results, (std::vector<int>{5, 0, 4}));
+  ASSERT_TRUE(run_until([&] { return results.size() == 4; }));
+  EXPECT_EQ(results, (std::vector<int>{5, 0, 4, -3}));
   EXPECT_EQ(buf.view(), "firstmore");
   EXPECT_EQ(calls, 0);
 }
