@@ -13,8 +13,7 @@ constexpr size_t kMinBlock = 256;
 constexpr size_t kMaxCachedBlock = 64 * 1024;
 constexpr size_t kClasses = 9;  // 256 B .. 64 KiB
 
-// Trimmed: what a burst leaves goes back to malloc at the next trim_cache().
-thread_local FreeLists<kClasses, true> blocks;
+thread_local FreeLists<kClasses> blocks;
 
 // The class of a power-of-two block size between kMinBlock and kMaxCachedBlock.
 size_t class_of(size_t block) {

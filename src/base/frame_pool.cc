@@ -10,8 +10,6 @@ namespace {
 constexpr size_t kGranule = 64;
 constexpr size_t kClasses = 64;  // frames up to 4 KiB are pooled; larger ones are rare
 
-// Unbounded, unlike buffer blocks: frames are small, and a session's frames are taken again by
-// the next session.
 thread_local FreeLists<kClasses> frames;
 
 size_t size_class(size_t n) { return (n + kGranule - 1) / kGranule; }
@@ -32,5 +30,7 @@ void frame_free(void* p, size_t n) {
   }
   frames.give(c, p);
 }
+
+void trim_frame_cache() { frames.trim(); }
 
 }  // namespace fulcrum::base

@@ -9,5 +9,8 @@ namespace fulcrum::base {
 // Never fails short of the process running out of memory (then std::bad_alloc terminates).
 void* frame_alloc(size_t n);
 void frame_free(void* p, size_t n);
+// Gives back the frames the thread's cache kept unused since the previous call (its loop calls
+// it now and then), so that a burst of sessions does not pin their frames for good.
+void trim_frame_cache();
 
 }  // namespace fulcrum::base

@@ -14,13 +14,13 @@
 
 namespace fulcrum::base {
 
-// kTrimmed: the blocks each class keeps are counted, and trim() gives back to operator delete
-// those the class kept all along since the previous trim (its low-water mark): blocks the load of
-// that period did not need. So a burst does not pin memory for good, while a steady load, however
-// many connections it has, finds every block it needs kept (a fixed bound on the blocks kept
-// sent the surplus of every quiet moment back to malloc, to be taken again at the next busy one:
-// about one malloc per request at 200 connections).
-template <size_t kClasses, bool kTrimmed = false>
+// The blocks each class keeps are counted, and trim() gives back to operator delete those the
+// class kept all along since the previous trim (its low-water mark): blocks the load of that
+// period did not need. So a burst does not pin memory for good, while a steady load, however many
+// connections it has, finds every block it needs kept (a fixed bound on the blocks kept sent the
+// surplus of every quiet moment back to malloc, to be taken again at the next busy one: about one
+// malloc per request at 200 connections).
+template <size_t kClasses>
 class FreeLists {
  public:
   FreeLists() = default;
@@ -42,9 +42,7 @@ class FreeLists {
   void* take(size_t c, size_t bytes) {
     if (Node* node = heads_[c]) {
       heads_[c] = node->next;
-      if constexpr (kTrimmed) {
-        if (--counts_[c] < lows_[c]) lows_[c] = counts_[c];
-      }
+      if (--counts_[c] < lows_[c]) lows_[c] = counts_[c];
       return node;
     }
     return ::operator new(bytes);
@@ -52,14 +50,14 @@ class FreeLists {
 
   // Keeps p, a block that take(c, ...) gave.
   void give(size_t c, void* p) {
-    if constexpr (kTrimmed) ++counts_[c];
+    ++counts_[c];
     auto* node = static_cast<Node*>(p);
     node->next = heads_[c];
     heads_[c] = node;
   }
 
   // Gives back each class's low-water mark of blocks since the previous trim.
-  void trim() requires kTrimmed {
+  void trim() {
     for (size_t c = 0; c < kClasses; ++c) {
       for (; lows_[c] > 0; --lows_[c], --counts_[c]) {
         Node* node = heads_[c];
@@ -78,14 +76,12 @@ class FreeLists {
   }
 
  private:
-  // Untrimmed lists keep no counts: frames are taken and given on every request, and counting
-  // them would be work for nothing.
   struct Node {
     Node* next;
   };
   std::array<Node*, kClasses> heads_{};
-  std::array<size_t, kTrimmed ? kClasses : 0> counts_{};  // blocks kept
-  std::array<size_t, kTrimmed ? kClasses : 0> lows_{};    // the fewest kept since trim()
+  std::array<size_t, kClasses> counts_{};  // blocks kept
+  std::array<size_t, kClasses> lows_{};    // the fewest kept since trim()
 };
 
 }  // namespace fulcrum::base

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "base/frame_pool.h"
 #include "io/multishot.h"
 
 namespace fulcrum::io {
@@ -28,12 +29,6 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   loop_.timers().arm(timer_, until_);
 }
 
-namespace {
-// Long enough that a steady load's need is seen whole between two trims, short enough that a
-// burst's memory goes back soon after it.
-constexpr auto kTrimPeriod = std::chrono::seconds(5);
-}  // namespace
-
 Loop::Loop() : now_(Clock::now()) {
   trim_timer_.fire = &Loop::on_trim;
   trim_timer_.owner = this;
@@ -42,6 +37,7 @@ Loop::Loop() : now_(Clock::now()) {
 
 void Loop::on_trim(Timer* t) {
   base::Buffer::trim_cache();
+  base::trim_frame_cache();
   auto* loop = static_cast<Loop*>(t->owner);
   loop->timers_.arm(*t, loop->now_ + kTrimPeriod);
 }

@@ -108,6 +108,10 @@ class [[nodiscard]] SleepAwaiter {
 class Loop {
  public:
   static constexpr TimePoint kNoDeadline{};
+  // How often what a thread keeps for the request path is trimmed (the buffer and frame caches
+  // here, a proxy's request states): long enough that a steady load's need is seen whole between
+  // two trims, short enough that a burst's memory goes back soon after it.
+  static constexpr Duration kTrimPeriod = std::chrono::seconds(5);
 
   // Sets up the requested backend; kAuto tries io_uring and falls back to epoll. Returns null
   // with *error set when the backend cannot be set up.
@@ -185,7 +189,7 @@ class Loop {
   TimerHeap timers_;
   TimePoint now_;
   bool stopping_ = false;
-  Timer trim_timer_;  // gives the thread's buffer cache its surplus back, every kTrimPeriod
+  Timer trim_timer_;  // gives the thread's buffer and frame caches their surplus back
 };
 
 }  // namespace fulcrum::io

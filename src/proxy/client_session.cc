@@ -136,11 +136,8 @@ void ClientSession::abort() {
 base::Task<bool> ClientSession::exchange() {
   struct Lease {
     ClientSession& s;
-    explicit Lease(ClientSession& session) : s(session) { s.st_ = &s.ctx_.take_state(); }
-    ~Lease() {
-      s.ctx_.give_state(*s.st_);
-      s.st_ = nullptr;
-    }
+    explicit Lease(ClientSession& session) : s(session) { s.st_ = s.ctx_.take_state(); }
+    ~Lease() { s.ctx_.give_state(std::move(s.st_)); }
   } lease(*this);
   int status = co_await read_request_head();
   if (status == kCloseQuietly) co_return false;

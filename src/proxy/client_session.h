@@ -105,7 +105,7 @@ class ClientSession {
 
   io::RecvStream rx_;           // the client's bytes, into in_
   base::Buffer in_;             // from the client
-  RequestState* st_ = nullptr;  // while a request is in progress
+  std::unique_ptr<RequestState> st_;  // while a request is in progress
 };
 
 }  // namespace fulcrum::proxy

@@ -8,6 +8,19 @@ ProxyContext::ProxyContext(io::Loop& l, upstream::BackendTable& table,
                            std::shared_ptr<const config::Config> config, uint64_t seed)
     : loop(l), backends(table), counters(table.shared().instance()), random(seed), seed_(seed) {
   reload(std::move(config));
+  trim_timer_.fire = &ProxyContext::on_trim;
+  trim_timer_.owner = this;
+  loop.timers().arm(trim_timer_, loop.now() + io::Loop::kTrimPeriod);
+}
+
+ProxyContext::~ProxyContext() { loop.timers().disarm(trim_timer_); }
+
+void ProxyContext::on_trim(io::Timer* t) {
+  auto* self = static_cast<ProxyContext*>(t->owner);
+  auto& free = self->free_states_;
+  free.erase(free.begin(), free.begin() + static_cast<std::ptrdiff_t>(self->free_low_));
+  self->free_low_ = free.size();
+  self->loop.timers().arm(*t, self->loop.now() + io::Loop::kTrimPeriod);
 }
 
 void ProxyContext::reload(std::shared_ptr<const config::Config> config) {
@@ -21,24 +34,22 @@ void ProxyContext::retire(Generation& g) {
   std::erase_if(generations_, [&](const auto& p) { return p.get() == &g; });
 }
 
-RequestState& ProxyContext::take_state() {
+std::unique_ptr<RequestState> ProxyContext::take_state() {
   const http::Limits& limits = config().limits;
-  if (free_states_.empty()) {
-    states_.push_back(std::make_unique<RequestState>(limits));
-    return *states_.back();
-  }
-  RequestState& s = *free_states_.back();
+  if (free_states_.empty()) return std::make_unique<RequestState>(limits);
+  std::unique_ptr<RequestState> s = std::move(free_states_.back());
   free_states_.pop_back();
+  free_low_ = std::min(free_low_, free_states_.size());
   // Limits changed by a reload apply from the next request on.
-  if (s.limits != limits) s = RequestState(limits);
+  if (s->limits != limits) *s = RequestState(limits);
   return s;
 }
 
-void ProxyContext::give_state(RequestState& s) {
+void ProxyContext::give_state(std::unique_ptr<RequestState> s) {
   // Their blocks go back to the thread's cache, where any connection takes them next.
-  s.out.release();
-  s.backend_in.release();
-  free_states_.push_back(&s);
+  s->out.release();
+  s->backend_in.release();
+  free_states_.push_back(std::move(s));
 }
 
 }  // namespace fulcrum::proxy

@@ -42,6 +42,9 @@ class ProxyContext {
   // seed: for the balancers that draw at random and for request ids, different per loop.
   ProxyContext(io::Loop& l, upstream::BackendTable& table,
                std::shared_ptr<const config::Config> config, uint64_t seed);
+  ~ProxyContext();
+  ProxyContext(const ProxyContext&) = delete;
+  ProxyContext& operator=(const ProxyContext&) = delete;
 
   // Puts a new configuration in force for the requests that start from now on.
   void reload(std::shared_ptr<const config::Config> config);
@@ -56,9 +59,11 @@ class ProxyContext {
   const config::Config& config() const { return current_->config(); }
 
   // A request state for a request that starts now, with the limits in force; give it back when
-  // the request is over.
-  RequestState& take_state();
-  void give_state(RequestState& s);
+  // the request is over. States are kept for the next requests as long as the load uses them:
+  // every io::Loop::kTrimPeriod those that none used since the previous trim are freed.
+  std::unique_ptr<RequestState> take_state();
+  void give_state(std::unique_ptr<RequestState> s);
+  size_t kept_states() const { return free_states_.size(); }  // for tests
 
   io::Loop& loop;
   upstream::BackendTable& backends;
@@ -76,13 +81,14 @@ class ProxyContext {
 
  private:
   void retire(Generation& g);
+  static void on_trim(io::Timer* t);
 
   uint64_t seed_;
   Generation* current_ = nullptr;
   std::vector<std::unique_ptr<Generation>> generations_;  // current_ and older ones in use
-  // Every state made so far (as many as requests were ever in progress at once), and the free.
-  std::vector<std::unique_ptr<RequestState>> states_;
-  std::vector<RequestState*> free_states_;
+  std::vector<std::unique_ptr<RequestState>> free_states_;  // oldest first
+  size_t free_low_ = 0;  // the fewest free since the last trim: those that no request needed
+  io::Timer trim_timer_;
 };
 
 }  // namespace fulcrum::proxy

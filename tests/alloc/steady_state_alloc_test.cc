@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "io/loop.h"
 #include "net/socket.h"
+#include "proxy/context.h"
 #include "server.h"  // tools/backend
 #include "server/worker.h"
 
@@ -193,28 +194,82 @@ TEST_P(SteadyStateAllocTest, TwoHundredConnectionsAtOnceDoNotAllocate) {
   run_clients(GetParam(), 200, 10, 5);
 }
 
-// The other side of keeping blocks without a bound: a loop gives back what a burst left once two
-// trims have passed (the first sees the blocks taken in its period, the second sees them idle all
-// along), so the burst's blocks must be made anew afterwards.
-TEST(BufferCacheTrim, ALoopGivesABurstsBlocksBackWithinTwoTrims) {
+// The other side of keeping memory without a bound: what a burst left goes back once two trims
+// have passed (the first sees it taken in its period, the second sees it unused all along), so a
+// second burst must make it anew. Buffer blocks and coroutine frames are the loop's to trim,
+// request states a proxy's.
+TEST(Trim, ABurstsMemoryGoesBackWithinTwoTrims) {
   std::string error;
   auto loop = io::Loop::create(io::Backend::kAuto, &error);
   ASSERT_TRUE(loop) << error;
-  constexpr size_t kBlocks = 64;
-  std::vector<base::Buffer> burst(kBlocks);
-  for (base::Buffer& b : burst) b.reserve(4096);
-  for (base::Buffer& b : burst) b.release();
+  auto config = std::make_shared<config::Config>();
+  config::BackendConfig b;
+  b.host = "127.0.0.1";
+  b.port = 9;
+  ASSERT_TRUE(net::resolve(b.host, b.port, &b.address, &error));
+  config->pools.emplace_back();
+  config->pools[0].name = "default";
+  config->pools[0].backends.push_back(b);
+  upstream::SharedState shared;
+  base::TaskGroup probes;
+  upstream::BackendTable table(*loop, shared, false, probes, 1);
+  proxy::ProxyContext ctx(*loop, table, config, 1);
+
+  constexpr size_t kBurst = 64;
+  std::vector<base::Buffer> buffers(kBurst);
+  std::vector<std::unique_ptr<proxy::RequestState>> states(kBurst);
+  int running = 0;
+  auto suspended = [&]() -> Task<void> {
+    ++running;
+    co_await loop->sleep(std::chrono::milliseconds(1));
+    --running;
+  };
+  auto burst = [&] {
+    for (base::Buffer& buf : buffers) buf.reserve(4096);
+    for (base::Buffer& buf : buffers) buf.release();
+    for (auto& st : states) st = ctx.take_state();
+    for (auto& st : states) ctx.give_state(std::move(st));
+  };
+  // The frames of kBurst coroutines suspended at once, freed as each returns.
+  auto frames = [&] {
+    for (size_t i = 0; i < kBurst; ++i) base::spawn(suspended());
+  };
+  burst();
+  frames();
   auto two_trims = [&]() -> Task<void> {
     co_await loop->sleep(std::chrono::milliseconds(10'500));
     loop->stop();
   };
   base::spawn(two_trims());
   loop->run();
-  g_allocations = 0;
-  g_counting = true;
-  for (base::Buffer& b : burst) b.reserve(4096);
-  g_counting = false;
-  EXPECT_EQ(g_allocations.exchange(0), kBlocks) << "blocks still kept after two trims";
+  ASSERT_EQ(running, 0);
+  EXPECT_EQ(ctx.kept_states(), 0u);
+
+  auto made_by = [](auto&& f) {
+    g_allocations = 0;
+    g_counting = true;
+    f();
+    g_counting = false;
+    return g_allocations.exchange(0);
+  };
+  EXPECT_EQ(made_by([&] {
+              for (base::Buffer& buf : buffers) buf.reserve(4096);
+            }),
+            kBurst)
+      << "buffer blocks still kept after two trims";
+  EXPECT_EQ(made_by([&] {
+              for (auto& st : states) st = ctx.take_state();
+            }),
+            kBurst)
+      << "request states still kept after two trims";
+  // Two frames each (the task's and spawn()'s), less the two that two_trims left.
+  EXPECT_GE(made_by(frames), kBurst) << "coroutine frames still kept after two trims";
+  auto finish = [&]() -> Task<void> {
+    while (running > 0) co_await loop->sleep(std::chrono::milliseconds(1));
+    loop->stop();
+  };
+  base::spawn(finish());
+  loop->run();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SteadyStateAllocTest,

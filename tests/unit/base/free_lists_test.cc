@@ -24,7 +24,7 @@ TEST(FreeLists, AGivenBlockIsTakenAgainFromItsOwnClassLastGivenFirst) {
 }
 
 TEST(FreeLists, TrimGivesBackWhatAClassKeptAllAlongSinceTheLastTrim) {
-  FreeLists<2, true> lists;
+  FreeLists<2> lists;
   void* blocks[5];
   for (void*& p : blocks) p = lists.take(0, 64);
   for (void* p : blocks) lists.give(0, p);  // a burst of five, over
