@@ -237,7 +237,10 @@ TEST(Trim, ABurstsMemoryGoesBackWithinTwoTrims) {
   burst();
   frames();
   auto two_trims = [&]() -> Task<void> {
-    co_await loop->sleep(std::chrono::milliseconds(10'500));
+    // The trims come at 5 s and 10 s, each a period after the previous one fired, so a late
+    // wake-up delays the next: 10.5 s left 0.5 s for the lateness of two wake-ups on a busy
+    // machine. 12.5 s leaves 2.5 s, still before a third trim could come (15 s at the earliest).
+    co_await loop->sleep(std::chrono::milliseconds(12'500));
     loop->stop();
   };
   base::spawn(two_trims());
