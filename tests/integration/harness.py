@@ -30,7 +30,7 @@ from client import (  # noqa: F401
     chunked_body,
     http_request,
 )
-from processes import Backend, FileOnlyProxy, Proxy, ServerProcess, free_port, is_listening, run_fulcrum, sanitizer_report  # noqa: F401
+from processes import Backend, FileOnlyProxy, Proxy, ServerProcess, free_port, free_ports, is_listening, run_fulcrum, sanitizer_report  # noqa: F401
 from procfs import cpu_seconds, fd_count, pipe_count, process_tree, rss_kib  # noqa: F401
 from scripted_backend import ScriptedBackend, ScriptedConnection, respond  # noqa: F401
 

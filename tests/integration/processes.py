@@ -23,6 +23,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(count):
+    """count different ports that nothing listens on right now, as free_port() says. Each is
+    held until all are chosen: two free_port() calls in a row may return the same port."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind((HOST, 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def _listening_socket_inodes(port):
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):

@@ -163,7 +163,7 @@ class RoutingTest(harness.TestCase):
 class ListenTest(harness.TestCase):
     def test_listens_on_every_address_of_the_file(self):
         backend = self.start_backend(id="b")
-        first, second = harness.free_port(), harness.free_port()
+        first, second = harness.free_ports(2)  # never the same port twice
         config = 'listen: ["%s:%d", "%s:%d"]\nbackends: ["%s:%d"]\n' % (HOST, first, HOST, second, HOST, backend.port)
         proxy = self._track(harness.FileOnlyProxy(harness.write_temp_file(config), first))
         self.assertTrue(harness.wait_until(lambda: harness.is_listening(proxy.pid, second), timeout=10))
