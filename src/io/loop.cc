@@ -1,6 +1,7 @@
 #include "io/loop.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 
 #include <cerrno>
 #include <utility>
@@ -38,6 +39,10 @@ Loop::Loop() : now_(Clock::now()) {
 void Loop::on_trim(Timer* t) {
   base::Buffer::trim_cache();
   base::trim_frame_cache();
+  // What the caches give back stays in malloc's heap, in pages among blocks still in use (a burst
+  // of 3,000 slow requests left 25 MiB of RSS behind that way): this hands the free pages back to
+  // the kernel. With nothing to give it walks the free chunks only, every kTrimPeriod.
+  malloc_trim(0);
   auto* loop = static_cast<Loop*>(t->owner);
   loop->timers_.arm(*t, loop->now_ + kTrimPeriod);
 }
