@@ -51,6 +51,14 @@ class ReloadTest(harness.TestCase):
         # Swap a for c, under load.
         self.rewrite(pools_yaml({"web": [b, c]}))
         self.reload(proxy)
+        # A request in flight during the reload keeps the configuration it started with, and may
+        # still reach a: counting starts once every load thread has finished two requests since
+        # (the second one started after the reload).
+        marks = list(load.ok)
+        self.assertTrue(
+            harness.wait_until(lambda: all(n >= m + 2 for n, m in zip(load.ok, marks)), timeout=30),
+            load.failures,
+        )
         removed = self.stats_probe(a)
         mark = load.total()
         self.assertTrue(harness.wait_until(lambda: load.total() > mark + 300, timeout=30))
