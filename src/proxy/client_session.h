@@ -103,8 +103,8 @@ class ClientSession {
   ClientSession* prev_ = nullptr;
   ClientSession* next_ = nullptr;
 
-  io::RecvStream rx_;           // the client's bytes, into in_
-  base::Buffer in_;             // from the client
+  io::RecvStream rx_;                 // the client's bytes, into in_
+  base::Buffer in_;                   // from the client
   std::unique_ptr<RequestState> st_;  // while a request is in progress
 };
 

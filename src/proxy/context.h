@@ -85,7 +85,7 @@ class ProxyContext {
 
   uint64_t seed_;
   Generation* current_ = nullptr;
-  std::vector<std::unique_ptr<Generation>> generations_;  // current_ and older ones in use
+  std::vector<std::unique_ptr<Generation>> generations_;    // current_ and older ones in use
   std::vector<std::unique_ptr<RequestState>> free_states_;  // oldest first
   size_t free_low_ = 0;  // the fewest free since the last trim: those that no request needed
   io::Timer trim_timer_;
