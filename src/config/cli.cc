@@ -198,7 +198,7 @@ int parse_command_line(int argc, char** argv, Config* config) {
                "A recovered backend's share of traffic ramps up over this (0: at once)");
   HealthCheck& h = pool.health;
   bool no_health_checks = false;
-  std::string health_status = "200-499";
+  std::string health_status = format_status_range(h.expected_status.front());
   app.add_flag("--no-health-checks", no_health_checks, "No active probes (passive checks stay)");
   add_duration(app, "--health-interval", &h.interval, "Time between two probes of a backend",
                "probe interval");

@@ -23,6 +23,12 @@ std::optional<StatusRange> parse_status_range(std::string_view text) {
   return StatusRange{*first, *last};
 }
 
+std::string format_status_range(const StatusRange& range) {
+  std::string text = std::to_string(range.first);
+  if (range.last != range.first) text += "-" + std::to_string(range.last);
+  return text;
+}
+
 bool in_ranges(const std::vector<StatusRange>& ranges, unsigned status) {
   for (const StatusRange& r : ranges) {
     if (r.contains(status)) return true;

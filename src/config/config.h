@@ -69,6 +69,8 @@ struct StatusRange {
 
 // Reads "200" or "200-399" (statuses 100-599); nullopt if text is neither.
 std::optional<StatusRange> parse_status_range(std::string_view text);
+// Writes a range as parse_status_range reads it.
+std::string format_status_range(const StatusRange& range);
 bool in_ranges(const std::vector<StatusRange>& ranges, unsigned status);
 
 inline constexpr milliseconds kDefaultHealthTimeout{2'000};

@@ -48,6 +48,20 @@ std::string file_with_health(const std::string& health) {
 
 const HealthCheck& health(const Outcome& out) { return out.config.default_pool_config().health; }
 
+// The flag's default is the configuration's, written out: the two cannot drift apart.
+TEST(CliHealth, TheStatusFlagDefaultsToTheConfigurationsDefault) {
+  Outcome out = parse({"-b", "127.0.0.1:9001"});
+  ASSERT_EQ(out.rc, -1) << out.errors;
+  const std::vector<StatusRange>& got = health(out).expected_status;
+  const std::vector<StatusRange> want = HealthCheck{}.expected_status;
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(want.size(), 1u);
+  EXPECT_EQ(got[0].first, want[0].first);
+  EXPECT_EQ(got[0].last, want[0].last);
+  EXPECT_EQ(format_status_range(want[0]), "200-499");
+  EXPECT_EQ(format_status_range(StatusRange{204, 204}), "204");
+}
+
 TEST(CliHealth, AnIntervalFlagCutsTheDefaultTimeoutOfTheFile) {
   Outcome out = parse({"-c", file_with_health("path: /health"), "--health-interval", "500ms"});
   ASSERT_EQ(out.rc, -1) << out.errors;
