@@ -8,6 +8,7 @@
 #include <coroutine>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string_view>
@@ -53,6 +54,20 @@ int listen_any(uint16_t* port) {
   return fd;
 }
 
+// A configuration whose default pool has one backend, on 127.0.0.1:port.
+std::shared_ptr<config::Config> one_pool_config(uint16_t port) {
+  auto config = std::make_shared<config::Config>();
+  config::BackendConfig b;
+  b.host = "127.0.0.1";
+  b.port = port;
+  std::string error;
+  EXPECT_TRUE(net::resolve(b.host, b.port, &b.address, &error)) << error;
+  config->pools.emplace_back();
+  config->pools[0].name = "default";
+  config->pools[0].backends.push_back(b);
+  return config;
+}
+
 // Reads one response whose head ends with the blank line and whose body is Content-Length
 // bytes; returns its status or -1. Uses only the caller's fixed buffer.
 Task<int> read_response(io::Loop& loop, int fd, char* buf, size_t cap) {
@@ -92,14 +107,7 @@ void run_clients(io::Backend backend, int clients, int per_round, int warm_up_ro
   backend_accepts.start(backend::accept_connections(*loop, backend_fd, backend_config, stats));
 
   // A route with header rules and request ids, so that routing and edits are measured too.
-  auto config = std::make_shared<config::Config>();
-  config::BackendConfig b;
-  b.host = "127.0.0.1";
-  b.port = backend_port;
-  ASSERT_TRUE(net::resolve(b.host, b.port, &b.address, &error));
-  config->pools.emplace_back();
-  config->pools[0].name = "default";
-  config->pools[0].backends.push_back(b);
+  auto config = one_pool_config(backend_port);
   config::RouteConfig route;
   route.path_prefix = "/";
   route.methods = {"GET", "POST"};
@@ -202,14 +210,7 @@ TEST(Trim, ABurstsMemoryGoesBackWithinTwoTrims) {
   std::string error;
   auto loop = io::Loop::create(io::Backend::kAuto, &error);
   ASSERT_TRUE(loop) << error;
-  auto config = std::make_shared<config::Config>();
-  config::BackendConfig b;
-  b.host = "127.0.0.1";
-  b.port = 9;
-  ASSERT_TRUE(net::resolve(b.host, b.port, &b.address, &error));
-  config->pools.emplace_back();
-  config->pools[0].name = "default";
-  config->pools[0].backends.push_back(b);
+  auto config = one_pool_config(9);
   upstream::SharedState shared;
   base::TaskGroup probes;
   upstream::BackendTable table(*loop, shared, false, probes, 1);
