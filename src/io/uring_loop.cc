@@ -49,7 +49,13 @@ std::unique_ptr<Loop> UringLoop::create(std::string* error) {
     io_uring_params params{};
     params.flags = flags;
     rc = io_uring_queue_init_params(kEntries, &loop->ring_, &params);
-    if (rc == 0) return loop->setup_buffer_ring(error) ? std::move(loop) : nullptr;
+    if (rc == 0) {
+      // Every wait enters the kernel with the ring's registered index instead of its descriptor,
+      // which saves looking the descriptor up each time; a kernel without it (before 5.18) only
+      // loses that.
+      io_uring_register_ring_fd(&loop->ring_);
+      return loop->setup_buffer_ring(error) ? std::move(loop) : nullptr;
+    }
     if (rc != -EINVAL) break;
   }
   *error = std::string("io_uring_queue_init: ") + std::strerror(-rc);
