@@ -11,6 +11,11 @@ namespace fulcrum::upstream {
 // backend closed while idle is detected when taken (a non-blocking peek sees end of stream or
 // unexpected bytes) and never used; ones idle past the timeout are closed by sweep(), which the
 // owner of the backends calls periodically.
+//
+// The peek is a system call per request. A request that can go again on a fresh connection
+// (ClientSession::attempt resends it when the reused one turns out closed) skips it on a
+// connection idle less than kUnpeekedIdle: backends end idle connections after seconds, so one
+// used that recently is open all but always, and a busy proxy reuses its connections far sooner.
 class ConnectionPool {
  public:
   ConnectionPool(io::Loop& loop, size_t max_idle, io::Duration idle_timeout)
@@ -23,8 +28,11 @@ class ConnectionPool {
   void configure(size_t max_idle, io::Duration idle_timeout);
   io::Duration idle_timeout() const { return idle_timeout_; }
 
-  // An open idle connection, or -1 if there is none.
-  int take();
+  static constexpr io::Duration kUnpeekedIdle = std::chrono::milliseconds(100);
+
+  // An open idle connection, or -1 if there is none. resendable: the caller sends the request
+  // again on a fresh connection if this one is found closed.
+  int take(bool resendable);
   // Gives back a connection whose last response was complete and fully read; closes it when the
   // stack is full.
   void put(int fd);

@@ -1,5 +1,7 @@
 """Persistent connections: pipelining, reuse of backend connections, HTTP/1.0 and closing."""
 
+import threading
+
 import harness
 from harness import build_request, http_request
 
@@ -152,6 +154,34 @@ class BackendReuseTest(harness.TestCase):
             response = conn.request("GET", "/c/%d" % i)
             self.assertEqual((response.status, response.body), (200, b"/c/%d" % i))
         self.assertEqual(backend.connections, 10)
+
+    def test_pooled_connections_the_backend_closed_while_idle_fail_no_request(self):
+        # Each connection answers one request as keep-alive, then closes without a word, as a
+        # backend does at its idle timeout: every later request is offered a dead pooled
+        # connection. A GET may go out on it unpeeked (the pool's shortcut for a recently used
+        # connection and a request that can be sent again) and must then go again on a fresh one;
+        # a POST cannot be sent again, so it must never be given the dead connection at all.
+        closed = threading.Semaphore(0)
+
+        def handler(conn):
+            request = conn.next_request()
+            if request is not None:
+                body = request.target.encode()
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            conn.close()
+            closed.release()
+
+        backend = self.start_scripted_backend(handler)
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        targets = []
+        for i, method in enumerate(["GET", "GET", "POST", "GET", "POST", "POST", "GET"]):
+            if i > 0:  # the connection of the request before is closed: its FIN is at fulcrum
+                self.assertTrue(closed.acquire(timeout=10))
+            targets.append("/%s/%d" % (method.lower(), i))
+            response = conn.request(method, targets[-1], body=b"data" if method == "POST" else None)
+            self.assertEqual((response.status, response.body), (200, targets[-1].encode()))
+        self.assertEqual([r.target for r in backend.requests], targets)
 
 
 if __name__ == "__main__":
