@@ -1,7 +1,5 @@
 #include "proxy/context.h"
 
-#include <algorithm>
-
 namespace fulcrum::proxy {
 
 ProxyContext::ProxyContext(io::Loop& l, upstream::BackendTable& table,
@@ -17,9 +15,8 @@ ProxyContext::~ProxyContext() { loop.timers().disarm(trim_timer_); }
 
 void ProxyContext::on_trim(io::Timer* t) {
   auto* self = static_cast<ProxyContext*>(t->owner);
-  auto& free = self->free_states_;
-  free.erase(free.begin(), free.begin() + static_cast<std::ptrdiff_t>(self->free_low_));
-  self->free_low_ = free.size();
+  self->free_states_.trim();
+  self->pipes.trim();
   self->loop.timers().arm(*t, self->loop.now() + io::Loop::kTrimPeriod);
 }
 
@@ -37,9 +34,7 @@ void ProxyContext::retire(Generation& g) {
 std::unique_ptr<RequestState> ProxyContext::take_state() {
   const http::Limits& limits = config().limits;
   if (free_states_.empty()) return std::make_unique<RequestState>(limits);
-  std::unique_ptr<RequestState> s = std::move(free_states_.back());
-  free_states_.pop_back();
-  free_low_ = std::min(free_low_, free_states_.size());
+  std::unique_ptr<RequestState> s = free_states_.take();
   // Limits changed by a reload apply from the next request on.
   if (s->limits != limits) *s = RequestState(limits);
   return s;
@@ -49,7 +44,7 @@ void ProxyContext::give_state(std::unique_ptr<RequestState> s) {
   // Their blocks go back to the thread's cache, where any connection takes them next.
   s->out.release();
   s->backend_in.release();
-  free_states_.push_back(std::move(s));
+  free_states_.put(std::move(s));
 }
 
 }  // namespace fulcrum::proxy

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/buffer.h"
+#include "base/spares.h"
 #include "config/config.h"
 #include "http/message.h"
 #include "http/request_parser.h"
@@ -69,7 +70,7 @@ class ProxyContext {
   upstream::BackendTable& backends;
   upstream::InstanceCounters& counters;  // shared by the instance's workers
   upstream::FastRandom random;           // request ids
-  PipeCache pipes;                       // for the bodies that are spliced
+  PipeCache pipes;                       // for the bodies that are spliced; trimmed as states are
 
   // Set when the worker drains: sessions finish the request in flight with "Connection: close".
   bool draining = false;
@@ -85,9 +86,8 @@ class ProxyContext {
 
   uint64_t seed_;
   Generation* current_ = nullptr;
-  std::vector<std::unique_ptr<Generation>> generations_;    // current_ and older ones in use
-  std::vector<std::unique_ptr<RequestState>> free_states_;  // oldest first
-  size_t free_low_ = 0;  // the fewest free since the last trim: those that no request needed
+  std::vector<std::unique_ptr<Generation>> generations_;  // current_ and older ones in use
+  base::Spares<std::unique_ptr<RequestState>> free_states_;
   io::Timer trim_timer_;
 };
 

@@ -41,15 +41,11 @@ base::Task<RelayResult> splice_body(RelayEnds e, uint64_t remaining, PipeCache::
 }  // namespace
 
 PipeCache::~PipeCache() {
-  for (Pipe p : free_) close(p);
+  while (!free_.empty()) close(free_.take());
 }
 
 PipeCache::Pipe PipeCache::take() {
-  if (!free_.empty()) {
-    Pipe p = free_.back();
-    free_.pop_back();
-    return p;
-  }
+  if (!free_.empty()) return free_.take();
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return {};
   return {fds[0], fds[1]};
@@ -60,7 +56,11 @@ void PipeCache::give(Pipe p) {
     close(p);
     return;
   }
-  free_.push_back(p);
+  free_.put(p);
+}
+
+void PipeCache::trim() {
+  free_.trim([](Pipe& p) { close(p); });
 }
 
 void PipeCache::close(Pipe p) {

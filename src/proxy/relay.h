@@ -5,9 +5,9 @@
 // instead, spliced: the kernel moves it from socket to socket without copying it to user space
 // and back, which is most of what relaying a large body costs.
 #include <cstdint>
-#include <vector>
 
 #include "base/buffer.h"
+#include "base/spares.h"
 #include "base/task.h"
 #include "http/message.h"
 #include "io/loop.h"
@@ -23,7 +23,8 @@ enum class RelayResult {
 };
 
 // The pipes that bodies are spliced through, kept per loop: a body gives its pipe back empty, so
-// that few pipes serve many bodies.
+// that few pipes serve many bodies. At most kKept are kept, since each holds two descriptors, and
+// trim() closes those that no body needed since the previous trim.
 class PipeCache {
  public:
   struct Pipe {
@@ -41,12 +42,13 @@ class PipeCache {
   void give(Pipe p);
   // For a pipe that may still hold bytes.
   static void close(Pipe p);
+  void trim();
   // The pipes kept now (for tests).
   size_t kept() const { return free_.size(); }
 
  private:
   static constexpr size_t kKept = 64;
-  std::vector<Pipe> free_;
+  base::Spares<Pipe> free_;
 };
 
 struct RelayEnds {

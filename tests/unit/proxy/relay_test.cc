@@ -1,8 +1,10 @@
 // proxy::relay_body on every I/O backend: a large Content-Length body goes through a pipe
 // (spliced), exactly its length and no more, and the pipe is kept for the next body; a small one
-// is copied; a source that ends early fails the relay and its pipe is not kept.
+// is copied; a source that ends early fails the relay and its pipe is not kept. The cache's
+// trim closes the pipes that stayed spare.
 #include "proxy/relay.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -112,6 +114,26 @@ TEST_P(RelayTest, SourceEndingEarlyFailsAndItsPipeIsClosed) {
   EXPECT_EQ(relay(part, true, 1 << 20), RelayResult::kSourceFailed);
   EXPECT_TRUE(sunk_ == part);
   EXPECT_EQ(pipes_.kept(), 0u);
+}
+
+bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+
+TEST(PipeCacheTest, TrimClosesThePipesNoBodyNeededSinceTheTrimBefore) {
+  PipeCache pipes;
+  std::vector<PipeCache::Pipe> burst;
+  for (int i = 0; i < 3; ++i) burst.push_back(pipes.take());
+  for (PipeCache::Pipe p : burst) pipes.give(p);
+  pipes.trim();  // all three were in use since the cache began
+  EXPECT_EQ(pipes.kept(), 3u);
+  pipes.give(pipes.take());  // one body since: two stayed spare
+  pipes.trim();
+  ASSERT_EQ(pipes.kept(), 1u);
+  EXPECT_FALSE(is_open(burst[0].read) || is_open(burst[0].write));  // the oldest went first
+  EXPECT_FALSE(is_open(burst[1].read) || is_open(burst[1].write));
+  EXPECT_TRUE(is_open(burst[2].read) && is_open(burst[2].write));
+  pipes.trim();  // a quiet period
+  EXPECT_EQ(pipes.kept(), 0u);
+  EXPECT_FALSE(is_open(burst[2].read) || is_open(burst[2].write));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RelayTest,
