@@ -187,9 +187,9 @@ base::Task<int> ClientSession::read_request_head() {
   }
 }
 
-base::Task<int> ClientSession::open_backend(bool resendable, bool* reused) {
+base::Task<int> ClientSession::open_backend(bool* reused) {
   upstream::Backend& b = backend();
-  int fd = b.idle.take(resendable);
+  int fd = b.idle.take();
   *reused = fd >= 0;
   if (fd >= 0) co_return fd;
   fd = net::connecting_socket(b.address);
@@ -400,15 +400,14 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   upstream::Backend& backend = this->backend();
   auto failed = [&](const char* why) { upstream::record_outcome(backend, false, loop.now(), why); };
   // A pooled connection may have been closed by the backend just as the request went out (a
-  // backend ends idle keep-alive connections when it likes), or while idle if the pool handed it
-  // out without a peek (only to a resendable request): then the request goes once more on
+  // backend ends idle keep-alive connections when it likes): then the request goes once more on
   // a fresh connection, when nothing of it can have been acted on (the send failed) or nothing
   // came back and it is safe to send again (idempotent, and whole in st_->out), as nginx does.
   const bool resendable =
       x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
   for (bool fresh_try = false;; fresh_try = true) {
     bool reused = false;
-    int fd = co_await open_backend(resendable && !fresh_try, &reused);
+    int fd = co_await open_backend(&reused);
     // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
     // the client is told that the service is overloaded for now.
     if (fd == -EMFILE || fd == -ENFILE) co_return 503;

@@ -77,8 +77,7 @@ class ClientSession {
   // the request.
   base::Task<int> attempt(Exchange& x, bool* reached);
   // Connects to (or reuses a pooled connection to) backend_; returns the fd or -errno.
-  // resendable: as for ConnectionPool::take.
-  base::Task<int> open_backend(bool resendable, bool* reused);
+  base::Task<int> open_backend(bool* reused);
   // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0 or
   // the status to answer the client with (502, 504).
   base::Task<int> read_response_head(bool head_request, uint8_t client_minor);

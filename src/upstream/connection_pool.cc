@@ -16,16 +16,14 @@ void ConnectionPool::configure(size_t max_idle, io::Duration idle_timeout) {
   }
 }
 
-int ConnectionPool::take(bool resendable) {
+int ConnectionPool::take() {
   while (!idle_.empty()) {
     Idle c = idle_.back();
     idle_.pop_back();
-    const io::Duration idle = loop_.now() - c.since;
-    if (resendable && idle < kUnpeekedIdle && idle < idle_timeout_) return c.fd;
     char byte;
     ssize_t n = ::recv(c.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     bool open_and_quiet = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-    if (open_and_quiet && idle < idle_timeout_) return c.fd;
+    if (open_and_quiet && loop_.now() - c.since < idle_timeout_) return c.fd;
     loop_.close(c.fd);
   }
   return -1;

@@ -12,10 +12,10 @@ namespace fulcrum::upstream {
 // unexpected bytes) and never used; ones idle past the timeout are closed by sweep(), which the
 // owner of the backends calls periodically.
 //
-// The peek is a system call per request. A request that can go again on a fresh connection
-// (ClientSession::attempt resends it when the reused one turns out closed) skips it on a
-// connection idle less than kUnpeekedIdle: backends end idle connections after seconds, so one
-// used that recently is open all but always, and a busy proxy reuses its connections far sooner.
+// The peek is a system call per reuse, and it stays even for a request that could go again on
+// a fresh connection: a closed connection would be found by the send or the empty answer, but
+// bytes the backend sent while the connection was idle (a 408 before its close, the rest of a
+// misframed response) would be read as the answer to the next request, someone else's.
 class ConnectionPool {
  public:
   ConnectionPool(io::Loop& loop, size_t max_idle, io::Duration idle_timeout)
@@ -28,11 +28,8 @@ class ConnectionPool {
   void configure(size_t max_idle, io::Duration idle_timeout);
   io::Duration idle_timeout() const { return idle_timeout_; }
 
-  static constexpr io::Duration kUnpeekedIdle = std::chrono::milliseconds(100);
-
-  // An open idle connection, or -1 if there is none. resendable: the caller sends the request
-  // again on a fresh connection if this one is found closed.
-  int take(bool resendable);
+  // An open idle connection, or -1 if there is none.
+  int take();
   // Gives back a connection whose last response was complete and fully read; closes it when the
   // stack is full.
   void put(int fd);

@@ -1,6 +1,7 @@
 """Persistent connections: pipelining, reuse of backend connections, HTTP/1.0 and closing."""
 
 import threading
+import time
 
 import harness
 from harness import build_request, http_request
@@ -182,6 +183,45 @@ class BackendReuseTest(harness.TestCase):
             response = conn.request(method, targets[-1], body=b"data" if method == "POST" else None)
             self.assertEqual((response.status, response.body), (200, targets[-1].encode()))
         self.assertEqual([r.target for r in backend.requests], targets)
+
+    def test_bytes_a_pooled_connection_received_while_idle_never_answer_a_request(self):
+        # Each connection answers one request as keep-alive, then, a moment later, sends bytes
+        # nobody asked for: a 408 and its close (as some backends do at their idle timeout), or
+        # a whole stray response on a connection it keeps. The next request comes within the
+        # pool's 100 ms shortcut: whatever the pool hands out, its answer must be its own.
+        unsolicited = [
+            (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", True),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray", False),
+        ]
+        sent = threading.Semaphore(0)
+
+        def handler(conn):
+            request = conn.next_request()
+            n = len(conn.server.requests)
+            while request is not None:
+                body = request.target.encode()
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                if n is None:
+                    request = conn.next_request()
+                    continue
+                time.sleep(0.02)  # fulcrum has pooled the connection by now
+                data, close = unsolicited[(n - 1) % 2]
+                conn.send(data)
+                n = None
+                sent.release()
+                if close:
+                    return
+                request = conn.next_request()
+
+        backend = self.start_scripted_backend(handler)
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        for i in range(8):
+            if i > 0:  # the unsolicited bytes are in fulcrum's socket
+                self.assertTrue(sent.acquire(timeout=10))
+            target = "/get/%d" % i
+            response = conn.request("GET", target)
+            self.assertEqual((response.status, response.body), (200, target.encode()), response)
 
 
 if __name__ == "__main__":

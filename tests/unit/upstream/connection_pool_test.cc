@@ -33,9 +33,9 @@ TEST_F(ConnectionPoolTest, TakesMostRecentlyReturnedFirst) {
   auto [b, peer_b] = pair();
   pool.put(a);
   pool.put(b);
-  EXPECT_EQ(pool.take(false), b);
-  EXPECT_EQ(pool.take(false), a);
-  EXPECT_EQ(pool.take(false), -1);
+  EXPECT_EQ(pool.take(), b);
+  EXPECT_EQ(pool.take(), a);
+  EXPECT_EQ(pool.take(), -1);
   for (int fd : {a, b, peer_a, peer_b}) ::close(fd);
 }
 
@@ -49,34 +49,9 @@ TEST_F(ConnectionPoolTest, NeverHandsOutAConnectionTheBackendClosed) {
   pool.put(noisy_fd);
   ::close(closed_peer);                       // backend closed while idle
   ASSERT_EQ(::write(noisy_peer, "x", 1), 1);  // unsolicited bytes: not clean either
-  EXPECT_EQ(pool.take(false), open_fd);
-  EXPECT_EQ(pool.take(false), -1);
+  EXPECT_EQ(pool.take(), open_fd);
+  EXPECT_EQ(pool.take(), -1);
   for (int fd : {open_fd, open_peer, noisy_peer}) ::close(fd);
-}
-
-TEST_F(ConnectionPoolTest, AResendableRequestGetsARecentConnectionUnpeeked) {
-  ConnectionPool pool(*loop_, 4, 30s);
-  auto [fd, peer] = pair();
-  pool.put(fd);
-  ::close(peer);
-  EXPECT_EQ(pool.take(true), fd);  // handed out as is: its request goes again if it is closed
-  pool.put(fd);
-  EXPECT_EQ(pool.take(false), -1);  // peeked, found closed, and closed
-}
-
-TEST_F(ConnectionPoolTest, AConnectionIdleLongerIsPeekedForAResendableRequestToo) {
-  ConnectionPool pool(*loop_, 4, 30s);
-  auto [fd, peer] = pair();
-  pool.put(fd);
-  ::close(peer);
-  auto waiter = [&]() -> base::Task<void> {
-    co_await loop_->sleep(ConnectionPool::kUnpeekedIdle + 50ms);
-    loop_->stop();
-  };
-  base::spawn(waiter());
-  loop_->run();
-  EXPECT_EQ(pool.take(true), -1);
-  EXPECT_EQ(pool.idle_count(), 0u);
 }
 
 TEST_F(ConnectionPoolTest, Bounded) {
@@ -88,7 +63,7 @@ TEST_F(ConnectionPoolTest, Bounded) {
   EXPECT_EQ(pool.idle_count(), 1u);
   char c;
   EXPECT_EQ(::read(peer_b, &c, 1), 0);  // the pool closed b
-  EXPECT_EQ(pool.take(false), a);
+  EXPECT_EQ(pool.take(), a);
   for (int fd : {a, peer_a, peer_b}) ::close(fd);
 }
 
@@ -102,7 +77,7 @@ TEST_F(ConnectionPoolTest, ASmallerBoundClosesTheOldestConnections) {
   EXPECT_EQ(pool.idle_count(), 1u);
   char c;
   EXPECT_EQ(::read(peer_a, &c, 1), 0);  // a, the oldest, was closed
-  EXPECT_EQ(pool.take(false), b);
+  EXPECT_EQ(pool.take(), b);
   for (int fd : {b, peer_a, peer_b}) ::close(fd);
 }
 
