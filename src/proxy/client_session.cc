@@ -187,9 +187,9 @@ base::Task<int> ClientSession::read_request_head() {
   }
 }
 
-base::Task<int> ClientSession::open_backend(bool* reused) {
+base::Task<int> ClientSession::open_backend(bool fresh, bool* reused) {
   upstream::Backend& b = backend();
-  int fd = b.idle.take();
+  int fd = fresh ? -1 : b.idle.take();
   *reused = fd >= 0;
   if (fd >= 0) co_return fd;
   fd = net::connecting_socket(b.address);
@@ -407,7 +407,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
       x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
   for (bool fresh_try = false;; fresh_try = true) {
     bool reused = false;
-    int fd = co_await open_backend(&reused);
+    int fd = co_await open_backend(fresh_try, &reused);
     // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
     // the client is told that the service is overloaded for now.
     if (fd == -EMFILE || fd == -ENFILE) co_return 503;

@@ -76,8 +76,9 @@ class ClientSession {
   // failed, or the status for the client (502, 504). *reached: the backend may have got some of
   // the request.
   base::Task<int> attempt(Exchange& x, bool* reached);
-  // Connects to (or reuses a pooled connection to) backend_; returns the fd or -errno.
-  base::Task<int> open_backend(bool* reused);
+  // Reuses a pooled connection to backend_ or, when there is none or fresh is set, connects;
+  // returns the fd or -errno.
+  base::Task<int> open_backend(bool fresh, bool* reused);
   // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0 or
   // the status to answer the client with (502, 504).
   base::Task<int> read_response_head(bool head_request, uint8_t client_minor);

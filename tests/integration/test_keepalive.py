@@ -159,9 +159,8 @@ class BackendReuseTest(harness.TestCase):
     def test_pooled_connections_the_backend_closed_while_idle_fail_no_request(self):
         # Each connection answers one request as keep-alive, then closes without a word, as a
         # backend does at its idle timeout: every later request is offered a dead pooled
-        # connection. A GET may go out on it unpeeked (the pool's shortcut for a recently used
-        # connection and a request that can be sent again) and must then go again on a fresh one;
-        # a POST cannot be sent again, so it must never be given the dead connection at all.
+        # connection, which the pool must find closed. A POST cannot be sent again, so it must
+        # never be given one; nor should a GET, which could be sent again.
         closed = threading.Semaphore(0)
 
         def handler(conn):
@@ -187,8 +186,9 @@ class BackendReuseTest(harness.TestCase):
     def test_bytes_a_pooled_connection_received_while_idle_never_answer_a_request(self):
         # Each connection answers one request as keep-alive, then, a moment later, sends bytes
         # nobody asked for: a 408 and its close (as some backends do at their idle timeout), or
-        # a whole stray response on a connection it keeps. The next request comes within the
-        # pool's 100 ms shortcut: whatever the pool hands out, its answer must be its own.
+        # a whole stray response on a connection it keeps. The next request comes soon after (a
+        # busy proxy reuses connections within microseconds): whatever the pool hands out, the
+        # answer must be the request's own.
         unsolicited = [
             (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", True),
             (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray", False),
@@ -222,6 +222,34 @@ class BackendReuseTest(harness.TestCase):
             target = "/get/%d" % i
             response = conn.request("GET", target)
             self.assertEqual((response.status, response.body), (200, target.encode()), response)
+
+    def test_a_request_resent_after_a_reused_connection_failed_goes_on_a_new_one(self):
+        # Two connections get pooled; then each closes, without an answer, on the second request
+        # it reads, as a backend that ends a keep-alive connection just as a request comes in.
+        # A GET on one of them is sent again, and not on the other pooled one, which would fail
+        # the same way: on a connection of its own.
+        both_open = threading.Barrier(2)
+
+        def handler(conn):
+            request = conn.next_request()
+            if len(conn.server.requests) <= 2:
+                both_open.wait(timeout=10)
+            body = request.target.encode()
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            conn.next_request()  # then closes without an answer
+
+        backend = self.start_scripted_backend(handler)
+        proxy = self.start_proxy([backend])
+        first, second = self.connect(proxy), self.connect(proxy)
+        first.send(build_request("GET", "/a", host="h"))
+        second.send(build_request("GET", "/b", host="h"))
+        self.assertEqual(first.read_response().status, 200)
+        self.assertEqual(second.read_response().status, 200)
+        self.assertEqual(backend.connections, 2)
+        response = first.request("GET", "/again")
+        self.assertEqual((response.status, response.body), (200, b"/again"), response)
+        self.assertEqual(backend.connections, 3)
+        self.assertEqual(backend.errors, [])
 
 
 if __name__ == "__main__":
