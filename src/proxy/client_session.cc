@@ -455,6 +455,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     int status = co_await read_response_head(x.head_request, x.client_minor);
     if (status == 0) break;
     release_backend(false);
+    if (status == kCloseQuietly) co_return kCloseQuietly;
     if (status == 502 && st_->response_bytes == 0 && reused && !fresh_try && resendable &&
         !aborted_) {
       continue;
@@ -488,15 +489,17 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
           if (st_->resp.status == 101) co_return 502;
           // Interim responses (103 Early Hints, a 100 the backend sends anyway) go to the client
           // as they are, HTTP/1.1 clients only (RFC 9110 §15.2).
+          // Written apart from st_->out, which still holds the request head (and kept body)
+          // for a try at another backend if this one fails after its interim response.
           if (client_minor >= 1) {
-            st_->out.clear();
+            st_->interim.clear();
             http::write_response_head(st_->backend_in.data(), st_->resp, false, client_minor,
-                                      st_->out);
-            int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(),
+                                      st_->interim);
+            int sent = co_await loop.send(fd_, st_->interim.data(), st_->interim.size(),
                                           loop.now() + ctx_.config().timeouts.client_idle);
-            if (sent < 0) {
-              co_return 502;
-            }
+            st_->interim.release();
+            // The client is gone: no backend is to blame, and no other one is to be tried.
+            if (sent < 0) co_return kCloseQuietly;
           }
           st_->backend_in.consume(st_->resp.head_size);
           st_->response_parser.reset();

@@ -79,8 +79,9 @@ class ClientSession {
   // Reuses a pooled connection to backend_ or, when there is none or fresh is set, connects;
   // returns the fd or -errno.
   base::Task<int> open_backend(bool fresh, bool* reused);
-  // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0 or
-  // the status to answer the client with (502, 504).
+  // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0,
+  // kCloseQuietly when relaying one to the client failed, or the status to answer the client
+  // with (502, 504).
   base::Task<int> read_response_head(bool head_request, uint8_t client_minor);
   base::Task<void> send_error(int status);
   // After an error response: the client may still be sending (a body fulcrum did not read).

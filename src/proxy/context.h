@@ -31,7 +31,8 @@ struct RequestState {
   http::ResponseParser response_parser;
   http::RequestHead req;
   http::ResponseHead resp;
-  base::Buffer out;             // heads fulcrum writes
+  base::Buffer out;             // heads fulcrum writes (the request's stays for a retry)
+  base::Buffer interim;         // a 1xx response head on its way to the client
   base::Buffer backend_in;      // from the backend
   Pool* pool = nullptr;         // the request's
   size_t backend = 0;           // in pool, the one tried now
