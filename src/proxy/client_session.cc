@@ -389,7 +389,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     release_backend(false);
     co_return false;
   }
-  release_backend(backend_keep && resp_framing != http::Framing::kUntilClose);
+  release_backend(backend_keep && resp_framing != http::Framing::kUntilClose && x.request_sent);
   co_return client_keep;
 }
 
@@ -447,8 +447,13 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
       co_return kCloseQuietly;
     }
     // The backend may have answered early and stopped reading (kSinkFailed): its answer is still
-    // read below, and the client connection closes since the rest of its body was not read.
-    if (upload == RelayResult::kSinkFailed) x.client_keep = false;
+    // read below, and the client connection closes since the rest of its body was not read. The
+    // backend connection is left mid-body (the backend would read the next request sent on it
+    // as the rest of this one), so it is not pooled either.
+    if (upload == RelayResult::kSinkFailed) {
+      x.client_keep = false;
+      x.request_sent = false;
+    }
     x.body_left = 0;
 
     st_->response_bytes = 0;

@@ -49,7 +49,8 @@ class ClientSession {
     uint64_t body_left = 0;        // Content-Length body bytes not in out_
     bool expect_continue = false;  // a 100 Continue is still owed to the client
     bool client_keep = false;
-    bool idempotent = false;  // RFC 9110 §9.2.2: safe to send again
+    bool request_sent = true;  // the whole request reached the backend connection
+    bool idempotent = false;   // RFC 9110 §9.2.2: safe to send again
   };
 
   // Serves requests from the bytes that have come until the connection waits idle again
