@@ -4,6 +4,7 @@
 #include <malloc.h>
 
 #include <cerrno>
+#include <mutex>
 #include <utility>
 
 #include "base/frame_pool.h"
@@ -42,6 +43,12 @@ void Loop::on_trim(Timer* t) {
   // What the caches give back stays in malloc's heap, in pages among blocks still in use (a burst
   // of 3,000 slow requests left 25 MiB of RSS behind that way): this hands the free pages back to
   // the kernel. With nothing to give it walks the free chunks only, every kTrimPeriod.
+  // glibc sets its heap up on first use without holding off a concurrent malloc_trim: when no
+  // malloc came first (a sanitizer's allocator replaces it), the first trims of two worker
+  // threads at once walked a half-initialised arena and crashed (mt, ASan). The first call is
+  // made once, the other threads waiting for it.
+  static std::once_flag heap_ready;
+  std::call_once(heap_ready, [] { malloc_trim(0); });
   malloc_trim(0);
   auto* loop = static_cast<Loop*>(t->owner);
   loop->timers_.arm(*t, loop->now_ + kTrimPeriod);
