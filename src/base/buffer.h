@@ -12,8 +12,8 @@
 // (trim_cache()), giving back what the load did not need meanwhile.
 #include <cstddef>
 #include <cstring>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 namespace fulcrum::base {
 

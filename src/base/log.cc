@@ -22,10 +22,10 @@ void log_write(LogLevel level, const char* fmt, ...) {
   clock_gettime(CLOCK_REALTIME, &ts);
   tm t;
   gmtime_r(&ts.tv_sec, &t);
-  int n = std::snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ [%d] %s: ",
-                        t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                        ts.tv_nsec / 1000000, static_cast<int>(getpid()),
-                        kNames[static_cast<int>(level)]);
+  int n = std::snprintf(
+      line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ [%d] %s: ", t.tm_year + 1900,
+      t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000,
+      static_cast<int>(getpid()), kNames[static_cast<int>(level)]);
   va_list args;
   va_start(args, fmt);
   int m = std::vsnprintf(line + n, sizeof line - static_cast<size_t>(n) - 1, fmt, args);

@@ -12,8 +12,8 @@ bool log_enabled(LogLevel level);
 
 }  // namespace fulcrum::base
 
-#define FULCRUM_LOG(level, ...)                                                \
-  do {                                                                         \
+#define FULCRUM_LOG(level, ...)                                                              \
+  do {                                                                                       \
     if (::fulcrum::base::log_enabled(level)) ::fulcrum::base::log_write(level, __VA_ARGS__); \
   } while (0)
 #define LOG_ERROR(...) FULCRUM_LOG(::fulcrum::base::LogLevel::kError, __VA_ARGS__)

@@ -19,8 +19,8 @@ void add_duration(CLI::App& app, const std::string& name, milliseconds* target,
          [name, target, nonzero](const std::string& text) {
            auto d = parse_duration(text);
            if (!d) {
-             throw CLI::ValidationError(name, "'" + text +
-                                                  "' is not a duration (e.g. 500ms, 10s, 2m)");
+             throw CLI::ValidationError(name,
+                                        "'" + text + "' is not a duration (e.g. 500ms, 10s, 2m)");
            }
            if (!nonzero.empty() && d->count() == 0) {
              throw CLI::ValidationError(name, "0 is not a " + nonzero + " (more than 0)");
@@ -38,8 +38,7 @@ void add_size(CLI::App& app, const std::string& name, uint32_t* target, const st
          [name, target](const std::string& text) {
            auto s = parse_size(text);
            if (!s || *s == 0 || *s > UINT32_MAX) {
-             throw CLI::ValidationError(name,
-                                        "'" + text + "' is not a size (e.g. 8k, 1m, 4096)");
+             throw CLI::ValidationError(name, "'" + text + "' is not a size (e.g. 8k, 1m, 4096)");
            }
            *target = static_cast<uint32_t>(*s);
          },
@@ -51,17 +50,17 @@ void add_size(CLI::App& app, const std::string& name, uint32_t* target, const st
 // Flags given on the command line override the file: each long name says which field it sets.
 // The pool flags set the default pool's fields; the backend timeouts set every pool's.
 using Override = void (*)(Config& to, const Config& from);
-#define FULCRUM_POOL_OVERRIDE(flag, field)                                    \
-  {                                                                           \
-    flag, [](Config& to, const Config& from) {                                \
-      to.default_pool_config().field = from.default_pool_config().field;      \
-    }                                                                         \
+#define FULCRUM_POOL_OVERRIDE(flag, field)                               \
+  {                                                                      \
+    flag, [](Config& to, const Config& from) {                           \
+      to.default_pool_config().field = from.default_pool_config().field; \
+    }                                                                    \
   }
 #define FULCRUM_TIMEOUT_OVERRIDE(flag, field)                                 \
   {                                                                           \
     flag, [](Config& to, const Config& from) {                                \
       to.timeouts.field = from.timeouts.field;                                \
-      for (PoolConfig& p : to.pools) p.timeouts.field = from.timeouts.field;  \
+      for (PoolConfig & p : to.pools) p.timeouts.field = from.timeouts.field; \
     }                                                                         \
   }
 const std::pair<const char*, Override> kOverrides[] = {
@@ -85,19 +84,26 @@ const std::pair<const char*, Override> kOverrides[] = {
     {"--log-level", [](Config& to, const Config& from) { to.log_level = from.log_level; }},
     {"--io", [](Config& to, const Config& from) { to.io = from.io; }},
     {"--client-header-timeout",
-     [](Config& to, const Config& from) { to.timeouts.client_header = from.timeouts.client_header; }},
+     [](Config& to, const Config& from) {
+       to.timeouts.client_header = from.timeouts.client_header;
+     }},
     {"--client-idle-timeout",
      [](Config& to, const Config& from) { to.timeouts.client_idle = from.timeouts.client_idle; }},
     FULCRUM_TIMEOUT_OVERRIDE("--connect-timeout", connect),
     FULCRUM_TIMEOUT_OVERRIDE("--backend-timeout", backend),
     FULCRUM_TIMEOUT_OVERRIDE("--pool-idle-timeout", pool_idle),
-    {"--drain-timeout", [](Config& to, const Config& from) { to.timeouts.drain = from.timeouts.drain; }},
+    {"--drain-timeout",
+     [](Config& to, const Config& from) { to.timeouts.drain = from.timeouts.drain; }},
     {"--max-header-size",
-     [](Config& to, const Config& from) { to.limits.max_header_bytes = from.limits.max_header_bytes; }},
+     [](Config& to, const Config& from) {
+       to.limits.max_header_bytes = from.limits.max_header_bytes;
+     }},
     {"--max-headers",
      [](Config& to, const Config& from) { to.limits.max_headers = from.limits.max_headers; }},
     {"--max-request-line",
-     [](Config& to, const Config& from) { to.limits.max_request_line = from.limits.max_request_line; }},
+     [](Config& to, const Config& from) {
+       to.limits.max_request_line = from.limits.max_request_line;
+     }},
 };
 #undef FULCRUM_POOL_OVERRIDE
 #undef FULCRUM_TIMEOUT_OVERRIDE
@@ -225,7 +231,8 @@ int parse_command_line(int argc, char** argv, Config* config) {
   add_duration(app, "--client-idle-timeout", &t.client_idle, "Keep-alive idle time of a client");
   add_duration(app, "--connect-timeout", &t.connect, "Time to connect to a backend");
   add_duration(app, "--backend-timeout", &t.backend, "Time to a backend's response head");
-  add_duration(app, "--pool-idle-timeout", &t.pool_idle, "Idle time of a pooled backend connection");
+  add_duration(app, "--pool-idle-timeout", &t.pool_idle,
+               "Idle time of a pooled backend connection");
   add_duration(app, "--drain-timeout", &t.drain, "Time for requests in flight at shutdown");
   http::Limits& l = cli.limits;
   add_size(app, "--max-header-size", &l.max_header_bytes, "Largest request head");
@@ -270,7 +277,9 @@ int parse_command_line(int argc, char** argv, Config* config) {
                   : log_level == "info" ? base::LogLevel::kInfo
                   : log_level == "warn" ? base::LogLevel::kWarn
                                         : base::LogLevel::kError;
-  cli.io = io == "uring" ? io::Backend::kUring : io == "epoll" ? io::Backend::kEpoll : io::Backend::kAuto;
+  cli.io = io == "uring"   ? io::Backend::kUring
+           : io == "epoll" ? io::Backend::kEpoll
+                           : io::Backend::kAuto;
   for (const std::string& text : backends) {
     BackendConfig b;
     std::string error;

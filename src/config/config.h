@@ -37,7 +37,8 @@ struct ListenConfig {
 
 struct Timeouts {
   milliseconds client_header{10'000};  // whole request head, from its first byte
-  milliseconds client_idle{60'000};    // keep-alive wait for the next request; also per body read/write
+  milliseconds client_idle{
+      60'000};  // keep-alive wait for the next request; also per body read/write
   milliseconds connect{3'000};
   milliseconds backend{30'000};  // response head, and each read of the response body
   milliseconds pool_idle{30'000};
@@ -77,7 +78,7 @@ inline constexpr milliseconds kDefaultHealthTimeout{2'000};
 
 // Active health checks: a GET of `path` on each backend every `interval`.
 struct HealthCheck {
-  bool enabled = true;  // active probes; passive checks (real requests) are always on
+  bool enabled = true;               // active probes; passive checks (real requests) are always on
   uint32_t unhealthy_threshold = 3;  // consecutive failed probes that take a backend down
   uint32_t healthy_threshold = 2;    // consecutive good probes that bring it back
   milliseconds interval{5'000};
@@ -109,9 +110,9 @@ struct PoolTimeouts {
 
 struct PoolConfig {
   std::string name;
-  std::vector<BackendConfig> backends;  // never empty
+  std::vector<BackendConfig> backends;        // never empty
   Strategy strategy = Strategy::kRoundRobin;  // weighted round-robin
-  HashKey hash_key;  // meaningful with Strategy::kHash
+  HashKey hash_key;                           // meaningful with Strategy::kHash
   HealthCheck health;
   uint32_t retries = 2;        // further backends a failed request may be tried on
   milliseconds slow_start{0};  // a recovered backend's weight ramps up over this; 0: at once
@@ -150,7 +151,7 @@ inline constexpr uint16_t kDefaultPort = 8080;
 struct Config {
   std::vector<ListenConfig> listeners;  // never empty once loaded
   Mode mode = Mode::kMultiProcess;
-  unsigned workers = 0;  // 0: one per CPU
+  unsigned workers = 0;     // 0: one per CPU
   bool pin_workers = true;  // each worker on its own CPU
   std::string pid_file;
   std::string config_file;

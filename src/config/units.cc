@@ -25,10 +25,14 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (!parsed) return std::nullopt;
   auto [value, suffix] = *parsed;
   std::optional<uint64_t> ms;
-  if (suffix == "ms") ms = value;
-  else if (suffix.empty() || suffix == "s") ms = times(value, 1000);
-  else if (suffix == "m") ms = times(value, 60'000);
-  else if (suffix == "h") ms = times(value, 3'600'000);
+  if (suffix == "ms")
+    ms = value;
+  else if (suffix.empty() || suffix == "s")
+    ms = times(value, 1000);
+  else if (suffix == "m")
+    ms = times(value, 60'000);
+  else if (suffix == "h")
+    ms = times(value, 3'600'000);
   if (!ms || *ms > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
   return std::chrono::milliseconds(static_cast<int64_t>(*ms));
 }
@@ -40,10 +44,17 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   if (suffix.empty()) return value;
   if (suffix.size() != 1) return std::nullopt;
   switch (suffix[0]) {
-    case 'k': case 'K': return times(value, 1ull << 10);
-    case 'm': case 'M': return times(value, 1ull << 20);
-    case 'g': case 'G': return times(value, 1ull << 30);
-    default: return std::nullopt;
+    case 'k':
+    case 'K':
+      return times(value, 1ull << 10);
+    case 'm':
+    case 'M':
+      return times(value, 1ull << 20);
+    case 'g':
+    case 'G':
+      return times(value, 1ull << 30);
+    default:
+      return std::nullopt;
   }
 }
 

@@ -10,14 +10,16 @@
 namespace fulcrum::net {
 
 uint16_t Address::port() const {
-  if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+  if (family() == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
   return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
 }
 
 std::string_view Address::ip(char* buf, size_t size) const {
-  const void* src = family() == AF_INET6
-                        ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr)
-                        : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr);
+  const void* src =
+      family() == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr);
   if (!inet_ntop(family(), src, buf, static_cast<socklen_t>(size))) return {};
   return buf;
 }
@@ -29,8 +31,7 @@ std::string Address::to_string() const {
   return out + ":" + std::to_string(port());
 }
 
-bool split_host_port(std::string_view text, std::string* host, uint16_t* port,
-                     std::string* error) {
+bool split_host_port(std::string_view text, std::string* host, uint16_t* port, std::string* error) {
   size_t colon;
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find(']');

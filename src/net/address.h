@@ -23,8 +23,7 @@ struct Address {
 
 // Splits "HOST:PORT" or "[V6]:PORT". Returns false with *error set if the text is malformed or
 // the port is not 1-65535.
-bool split_host_port(std::string_view text, std::string* host, uint16_t* port,
-                     std::string* error);
+bool split_host_port(std::string_view text, std::string* host, uint16_t* port, std::string* error);
 
 // Resolves host (a literal or a name, looked up now) and port to the first usable address.
 // Returns false with *error set when the name does not resolve.

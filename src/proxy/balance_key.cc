@@ -36,7 +36,8 @@ uint64_t balance_key(const config::HashKey& key, const char* base, const http::R
     case config::HashKey::Source::kHeader:
     case config::HashKey::Source::kCookie: {
       bool cookie = key.source == config::HashKey::Source::kCookie;
-      const http::HeaderField* h = http::find_header(base, req.headers, cookie ? "cookie" : key.name);
+      const http::HeaderField* h =
+          http::find_header(base, req.headers, cookie ? "cookie" : key.name);
       if (h) bytes = cookie ? cookie_value(h->value.in(base), key.name) : h->value.in(base);
       break;
     }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace fulcrum::proxy {
 namespace {
 
@@ -43,9 +42,8 @@ bool route_matches(const config::RouteConfig& route, const char* base,
   if (!route.path_prefix.empty() && !path_of(base, req).starts_with(route.path_prefix)) {
     return false;
   }
-  if (!route.methods.empty() &&
-      std::find(route.methods.begin(), route.methods.end(), req.method_name.in(base)) ==
-          route.methods.end()) {
+  if (!route.methods.empty() && std::find(route.methods.begin(), route.methods.end(),
+                                          req.method_name.in(base)) == route.methods.end()) {
     return false;
   }
   if (!route.header_name.empty()) {
@@ -55,8 +53,8 @@ bool route_matches(const config::RouteConfig& route, const char* base,
   return true;
 }
 
-Generation::Generation(std::shared_ptr<const config::Config> config,
-                       upstream::BackendTable& table, uint64_t seed)
+Generation::Generation(std::shared_ptr<const config::Config> config, upstream::BackendTable& table,
+                       uint64_t seed)
     : config_(std::move(config)), table_(table) {
   table_.begin_configuration();
   pools_.reserve(config_->pools.size());

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
     case config::Mode::kSingleProcess:
       return run_single(argc, argv, config);
     case config::Mode::kMultiThread:
-      return server::run_threads(config, base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1}),
+      return server::run_threads(config,
+                                 base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1}),
                                  server::command_line_loader(argc, argv));
     case config::Mode::kMultiProcess:
       return server::Master(argc, argv, config).run();

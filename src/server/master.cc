@@ -106,7 +106,8 @@ int Master::run() {
 
   ConfigWatcher watcher(config_);
   while (state_ == State::kRunning || any_worker()) {
-    pollfd p[3] = {{signal_fd_, POLLIN, 0}, {watcher.fd(), POLLIN, 0}, {successor_ready_fd_, POLLIN, 0}};
+    pollfd p[3] = {
+        {signal_fd_, POLLIN, 0}, {watcher.fd(), POLLIN, 0}, {successor_ready_fd_, POLLIN, 0}};
     ::poll(p, successor_ready_fd_ >= 0 ? 3 : 2, poll_timeout_ms());
     if (successor_ready_fd_ >= 0 && p[2].revents) on_successor_report();
     if (watcher.fd() >= 0 && (p[1].revents & POLLIN) && watcher.changed() &&
@@ -201,12 +202,14 @@ void Master::schedule_restart(Slot& slot, size_t index) {
   slot.restart_due = true;
   slot.restart_at = now;
   if (slot.quick_exits >= kQuickExitsBeforeBackoff) {
-    slot.backoff = slot.backoff == Clock::duration{} ? Clock::duration(1s)
-                                                     : std::min<Clock::duration>(slot.backoff * 2, kMaxBackoff);
+    slot.backoff = slot.backoff == Clock::duration{}
+                       ? Clock::duration(1s)
+                       : std::min<Clock::duration>(slot.backoff * 2, kMaxBackoff);
     slot.restart_at = now + slot.backoff;
     LOG_WARN("worker %zu keeps exiting (%d times within %llds of its start): next start in %lldms",
              index, slot.quick_exits, static_cast<long long>(kQuickExit.count()),
-             static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(slot.backoff).count()));
+             static_cast<long long>(
+                 std::chrono::duration_cast<std::chrono::milliseconds>(slot.backoff).count()));
   }
 }
 
@@ -289,7 +292,8 @@ void Master::start_upgrade() {
     return;
   }
   std::vector<int> fds;
-  for (const Slot& slot : slots_) fds.insert(fds.end(), slot.listen_fds.begin(), slot.listen_fds.end());
+  for (const Slot& slot : slots_)
+    fds.insert(fds.end(), slot.listen_fds.begin(), slot.listen_fds.end());
   std::string error;
   successor_ready_fd_ = start_successor(executable_, argv_, fds, &successor_pid_, &error);
   if (successor_ready_fd_ < 0) {
@@ -323,8 +327,10 @@ void Master::reload() {
     return;
   }
   if (!same_listeners(fresh, config_)) {
-    LOG_WARN("reload: new listen addresses take a restart or an upgrade (SIGUSR2); still "
-             "listening on %s", listeners_text(config_).c_str());
+    LOG_WARN(
+        "reload: new listen addresses take a restart or an upgrade (SIGUSR2); still "
+        "listening on %s",
+        listeners_text(config_).c_str());
     fresh.listeners = config_.listeners;
   }
   config_ = std::move(fresh);

@@ -31,7 +31,7 @@ class Master {
   using Clock = std::chrono::steady_clock;
   struct Slot {
     std::vector<int> listen_fds;  // one per listener, in the configuration's order
-    pid_t pid = 0;  // 0: no worker running
+    pid_t pid = 0;                // 0: no worker running
     Clock::time_point started_at{};
     int quick_exits = 0;  // consecutive exits within kQuickExit of their start
     Clock::duration backoff{};

@@ -12,10 +12,10 @@
 
 #include "base/log.h"
 #include "base/signals.h"
+#include "server/affinity.h"
 #include "server/config_watcher.h"
 #include "server/listeners.h"
 #include "server/stats.h"
-#include "server/affinity.h"
 #include "server/worker_main.h"
 
 namespace fulcrum::server {

@@ -48,7 +48,8 @@ base::Task<void> read_signals(io::Loop& loop, int fd, Controlled& target) {
       target.worker.log_stats();
       continue;
     }
-    LOG_INFO("signal %d: %s", signo, signo == SIGQUIT || target.draining ? "stopping now" : "draining");
+    LOG_INFO("signal %d: %s", signo,
+             signo == SIGQUIT || target.draining ? "stopping now" : "draining");
     target.drain_or_stop(signo == SIGQUIT);
   }
 }

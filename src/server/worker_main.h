@@ -36,8 +36,8 @@ struct WorkerSetup {
   Control control = Control::kSignals;
   ConfigLoader reload;
   upstream::SharedState* shared = nullptr;  // the instance's health and counters
-  bool prober = false;                       // this worker runs the instance's health probes
-  ConfigWatcher* watcher = nullptr;          // when not null, a change it sees reloads too
+  bool prober = false;                      // this worker runs the instance's health probes
+  ConfigWatcher* watcher = nullptr;         // when not null, a change it sees reloads too
 };
 
 // Runs until the worker has drained or is told to stop. Returns the exit status: 0, or 1 if

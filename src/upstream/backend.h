@@ -49,9 +49,9 @@ struct Backend {
   config::HealthCheck check;
   config::PoolTimeouts timeouts;
   io::Duration slow_start{};
-  uint32_t users = 0;     // configurations (generations) that list it, and its prober
-  bool listed = false;    // in the newest configuration
-  bool probing = false;   // a prober runs for it
+  uint32_t users = 0;    // configurations (generations) that list it, and its prober
+  bool listed = false;   // in the newest configuration
+  bool probing = false;  // a prober runs for it
 };
 
 // Records the outcome of a request or probe on b; a change of state is logged once, at warn

@@ -17,8 +17,8 @@ bool same_address(const net::Address& a, const net::Address& b) {
 
 }  // namespace
 
-BackendTable::BackendTable(io::Loop& loop, SharedState& shared, bool prober,
-                           base::TaskGroup& tasks, uint64_t seed)
+BackendTable::BackendTable(io::Loop& loop, SharedState& shared, bool prober, base::TaskGroup& tasks,
+                           uint64_t seed)
     : loop_(loop), shared_(shared), prober_(prober), tasks_(tasks), random_(seed) {
   sweep_timer_.owner = this;
   sweep_timer_.fire = &BackendTable::sweep;

@@ -29,7 +29,7 @@ struct SharedBackend {
 struct InstanceCounters {
   std::atomic<uint64_t> connections{0};  // accepted
   std::atomic<int64_t> open_connections{0};
-  std::atomic<uint64_t> requests{0};     // request heads read
+  std::atomic<uint64_t> requests{0};         // request heads read
   std::atomic<uint64_t> error_responses{0};  // answered by fulcrum itself (4xx, 5xx)
 };
 

@@ -111,7 +111,8 @@ inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
 inline const std::vector<const http::Scanner*>& scanners() {
   static const std::vector<const http::Scanner*> all = [] {
     std::vector<const http::Scanner*> out;
-    for (http::ScanIsa isa : {http::ScanIsa::kScalar, http::ScanIsa::kSse42, http::ScanIsa::kAvx2}) {
+    for (http::ScanIsa isa :
+         {http::ScanIsa::kScalar, http::ScanIsa::kSse42, http::ScanIsa::kAvx2}) {
       if (const http::Scanner* s = http::scanner_for(isa)) out.push_back(s);
     }
     return out;

@@ -90,7 +90,6 @@ void expect_same(std::string_view what, const Outcome& want, const Outcome& got)
   FUZZ_CHECK(same(want, got));
 }
 
-
 Method method_named(std::string_view name) {
   static constexpr std::string_view kNames[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
                                                 "CONNECT", "OPTIONS", "TRACE", "PATCH"};
@@ -141,7 +140,8 @@ void check_invariants(const char* data, size_t len, const Limits& limits, const 
     FUZZ_CHECK(fuzz::within(f.value, size) && f.value.off > f.name.off + f.name.len);
     FUZZ_CHECK(fuzz::all_of(data + f.value.off, f.value.len, is_field_value_char));
     if (f.value.len > 0) {
-      FUZZ_CHECK(!fuzz::is_ows(data[f.value.off]) && !fuzz::is_ows(data[f.value.off + f.value.len - 1]));
+      FUZZ_CHECK(!fuzz::is_ows(data[f.value.off]) &&
+                 !fuzz::is_ows(data[f.value.off + f.value.len - 1]));
     }
   }
   FUZZ_CHECK(fuzz::within(h.host, size));

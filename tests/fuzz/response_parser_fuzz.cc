@@ -132,7 +132,8 @@ void check_invariants(const char* data, size_t len, const Limits& limits, bool h
     FUZZ_CHECK(fuzz::within(f.value, size) && f.value.off > f.name.off + f.name.len);
     FUZZ_CHECK(fuzz::all_of(data + f.value.off, f.value.len, is_field_value_char));
     if (f.value.len > 0) {
-      FUZZ_CHECK(!fuzz::is_ows(data[f.value.off]) && !fuzz::is_ows(data[f.value.off + f.value.len - 1]));
+      FUZZ_CHECK(!fuzz::is_ows(data[f.value.off]) &&
+                 !fuzz::is_ows(data[f.value.off + f.value.len - 1]));
     }
   }
 

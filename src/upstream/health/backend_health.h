@@ -26,7 +26,8 @@ struct HealthState {
   std::atomic<int64_t> cool_down{0};   // ns; 0: the first cool-down
   std::atomic<int64_t> up_since{0};    // steady clock, ns, of the last recovery; 0: never down
 };
-static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<int64_t>::is_always_lock_free,
+static_assert(std::atomic<uint64_t>::is_always_lock_free &&
+                  std::atomic<int64_t>::is_always_lock_free,
               "shared between processes, the atomics must not hide a lock");
 
 class BackendHealth {

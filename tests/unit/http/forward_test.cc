@@ -334,7 +334,6 @@ TEST(ForwardResponse, ReasonPassesThroughEvenEmpty) {
             "HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n");
 }
 
-
 TEST(ForwardRequest, EditsRemoveSetAndAddFields) {
   HeaderEdits edits;
   edits.remove = {"x-debug"};

@@ -63,7 +63,8 @@ TEST(Route, MethodAndHeader) {
   r.header_name = "x-canary";
   r.header_value = "1";
   EXPECT_TRUE(matches(r, "POST / HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nContent-Length: 0\r\n\r\n"));
-  EXPECT_FALSE(matches(r, "POST / HTTP/1.1\r\nHost: h\r\nX-Canary: 2\r\nContent-Length: 0\r\n\r\n"));
+  EXPECT_FALSE(
+      matches(r, "POST / HTTP/1.1\r\nHost: h\r\nX-Canary: 2\r\nContent-Length: 0\r\n\r\n"));
   EXPECT_FALSE(matches(r, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"));
   EXPECT_FALSE(matches(r, get("/", "h", "X-Canary: 1\r\n")));
 }

@@ -41,7 +41,7 @@ TEST(BackendHealth, WithoutProbesOneTrialPerCoolDownAndRiseSuccessesBringItBack)
   h.on_picked(t1);
   EXPECT_FALSE(h.available(t1));  // one trial per cool-down
   EXPECT_FALSE(h.record_success(t1));
-  EXPECT_TRUE(h.available(t1));      // the next trial need not wait
+  EXPECT_TRUE(h.available(t1));       // the next trial need not wait
   EXPECT_TRUE(h.record_success(t1));  // the second success: up
   EXPECT_TRUE(h.up());
 }
