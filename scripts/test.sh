@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suites that `make test` (and so CI) runs, through ctest:
-#   release  everything, in the release build (BUILD, built by `make build`)
+#   release  everything, in the release build (BUILD, built by `make build`), and that the C++
+#            sources keep to .clang-format (the test `format`)
 #   asan     ASan + UBSan (preset asan, build-asan/): the unit tests, the alloc test, the fuzz
 #            corpora, and the integration tests in every process model (sp on io_uring and
 #            epoll, mt, mp)

@@ -17,7 +17,8 @@ namespace {
 constexpr size_t kReadBuffer = 64 * 1024;  // also the largest read of a body
 // Roomier than any proxy in front of it forwards (fulcrum adds X-Forwarded-* and Via to what it
 // accepted), so that a limit test of the proxy is never answered by the backend instead.
-constexpr http::Limits kLimits{.max_request_line = 64 * 1024, .max_header_bytes = 256 * 1024, .max_headers = 1000};
+constexpr http::Limits kLimits{
+    .max_request_line = 64 * 1024, .max_header_bytes = 256 * 1024, .max_headers = 1000};
 constexpr size_t kMinRead = 16 * 1024;
 // How long a closing connection may still deliver bytes we discard: closing with unread bytes
 // would send a reset, which can destroy the answer before the client has read it.
