@@ -18,6 +18,13 @@ def reset_after_request(conn):
         conn.reset()
 
 
+def early_hints_then_reset(conn):
+    """Reads each request, answers 103 Early Hints, then resets the connection."""
+    if conn.next_request() is not None:
+        conn.send(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+        conn.reset()
+
+
 class FailoverTest(harness.TestCase):
     def test_a_dead_backend_is_hidden_from_clients(self):
         live = self.start_backend(id="live")
@@ -72,3 +79,18 @@ class FailoverTest(harness.TestCase):
         proxy = self.start_proxy([dead_address(), self.start_backend(id="live")], ["--retries", "0"])
         statuses = [http_request(proxy.port, "GET", "/").status for _ in range(2)]
         self.assertEqual(sorted(statuses), [200, 502])
+
+    # A backend that sends an interim (1xx) response and then fails: what reaches the other
+    # backend is the request itself, not the interim response relayed to the client meanwhile.
+    def test_request_retried_after_an_interim_response_is_the_request(self):
+        flaky = self.start_scripted_backend(early_hints_then_reset)
+        live = self.start_backend(id="live")
+        proxy = self.start_proxy([flaky, live], ["--no-health-checks"])
+        for i in range(2):  # one of the two first picks lands on the flaky backend
+            response = http_request(proxy.port, "GET", "/hinted/%d" % i)
+            self.assertEqual(response.status, 200, response)
+            echo = response.json()
+            self.assertEqual(echo["server"], "live")
+            self.assertEqual(echo["method"], "GET", echo)
+            self.assertEqual(echo["uri"], "/hinted/%d" % i, echo)
+        self.assertGreaterEqual(len(flaky.requests), 1)
