@@ -87,6 +87,7 @@ base::Task<void> BackendTable::probe_while_listed(Backend& backend) {
     if (!backend.listed || !backend.check.enabled) co_return;
     const char* failure = co_await probe(loop_, backend);
     if (!backend.listed) co_return;
+    if (failure == kProbeNotRun) continue;  // a shortage here, not a verdict on the backend
     record_outcome(backend, failure == nullptr, loop_.now(), failure ? failure : "probe passed");
   }
 }

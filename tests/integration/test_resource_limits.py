@@ -58,6 +58,25 @@ class DescriptorLimitTest(harness.TestCase):
         self.assertEqual(http_request(proxy.port, "GET", "/x").status, 200)
         self.assertTrue(proxy.running(), proxy.output())
 
+    def test_a_descriptor_shortage_does_not_fail_health_probes(self):
+        # A probe that cannot have a socket learnt nothing about the backend. Counted as a failed
+        # probe, a shortage lasting a few intervals took every healthy backend down, and clients
+        # got 503 until enough probes passed after the shortage was over.
+        backend = self.start_backend()
+        probes = ["--health-interval", "200ms", "--health-timeout", "150ms", "--unhealthy-threshold", "2", "--healthy-threshold", "10"]
+        proxy = self.start_proxy([backend], ["--client-header-timeout", "120s"] + probes, nofile=NOFILE)
+        idle_fds = harness.fd_count(proxy.pid)
+        held = [self.connect(proxy) for _ in range(HELD)]
+        self.assertTrue(harness.wait_until(lambda: "pausing accepts" in proxy.output(), timeout=20), proxy.output())
+        time.sleep(1.5)  # several probe intervals at the limit (the thing under test is time)
+        for conn in held:
+            conn.close()
+        self.assertTrue(harness.wait_until(lambda: harness.fd_count(proxy.pid) <= idle_fds, timeout=20))
+        self.assertNotIn("up -> down", proxy.output())
+        for i in range(5):
+            self.assertEqual(http_request(proxy.port, "GET", "/after/%d" % i).status, 200)
+        self.assertTrue(proxy.running(), proxy.output())
+
 
 if __name__ == "__main__":
     import unittest

@@ -9,7 +9,12 @@
 
 namespace fulcrum::upstream {
 
-// Returns nullptr on success, or why the probe failed.
+// What probe() returns when it could not even start for want of a local resource (no descriptor
+// or socket memory left): that says nothing about the backend, whose state is left as it is, as
+// a request that cannot have a socket is not held against it either.
+inline constexpr const char* kProbeNotRun = "probe: not run (no socket)";
+
+// Returns nullptr on success, kProbeNotRun, or why the probe failed.
 base::Task<const char*> probe(io::Loop& loop, const Backend& backend);
 
 }  // namespace fulcrum::upstream
