@@ -346,9 +346,11 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     int status = co_await attempt(x, &reached);
     if (status == 0) break;
     if (status == kCloseQuietly) co_return false;
-    // Never a second try once the backend may have acted on a request that is not safe to
-    // repeat, or once body bytes left that were not kept.
-    bool retry = !aborted_ && retries_left > 0 && body_kept && (!reached || x.idempotent);
+    // A backend that was never reached (its connection failed) got nothing, and nothing of a
+    // streamed body has been read yet: any request may go elsewhere. Never a second try once the
+    // backend may have acted on a request that is not safe to repeat, or once body bytes left
+    // that were not kept.
+    bool retry = !aborted_ && retries_left > 0 && (!reached || (body_kept && x.idempotent));
     LOG_DEBUG("backend %s failed (%d)%s", backend().name.c_str(), status,
               retry ? "; trying another" : "");
     if (!retry) {

@@ -35,6 +35,20 @@ class FailoverTest(harness.TestCase):
                 self.assertEqual(response.status, 200, (method, i))
                 self.assertEqual(response.json()["server"], "live")
 
+    def test_a_dead_backend_is_hidden_from_large_and_chunked_uploads_too(self):
+        # A connection that fails carries nothing of the request: a body that is streamed rather
+        # than kept (over 64 KiB, or chunked) has not been read yet, so the request may go to
+        # another backend as a small one does. It used to get 502 whenever the dead one was picked.
+        live = self.start_backend(id="live")
+        proxy = self.start_proxy([dead_address(), live])
+        big = b"y" * (200 * 1024)
+        chunked = harness.chunked_body([b"a" * 1000, b"b" * 100000])
+        for i in range(4):
+            for headers, body, length in (((), big, len(big)), ((("Transfer-Encoding", "chunked"),), chunked, 101000)):
+                response = http_request(proxy.port, "POST", "/up/%d" % i, headers=headers, body=body)
+                self.assertEqual(response.status, 200, (i, headers))
+                self.assertEqual((response.json()["server"], response.json()["body_length"]), ("live", length))
+
     def test_idempotent_request_is_retried_after_a_reset(self):
         flaky = self.start_scripted_backend(reset_after_request)
         live = self.start_backend(id="live")
