@@ -29,6 +29,10 @@ int listen_on(const Address& addr, int backlog, std::string* error, PortSharing 
   return fd;
 }
 
+bool out_of_sockets(int result) {
+  return result == -EMFILE || result == -ENFILE || result == -ENOBUFS || result == -ENOMEM;
+}
+
 int connecting_socket(const Address& addr) {
   int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;

@@ -19,6 +19,11 @@ int listen_on(const Address& addr, int backlog, std::string* error,
 // writes whole heads and body runs; Nagle would only add latency). Returns the fd or -errno.
 int connecting_socket(const Address& addr);
 
+// True when result (-errno from making or accepting a socket) says the process or the system has
+// no descriptor or socket memory left: a shortage here, not something the peer did, so it is held
+// against no backend and met by waiting (accepts pause, requests get 503, probes are not run).
+bool out_of_sockets(int result);
+
 // Sets TCP_NODELAY on an accepted socket.
 void set_nodelay(int fd);
 

@@ -412,7 +412,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     int fd = co_await open_backend(fresh_try, &reused);
     // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
     // the client is told that the service is overloaded for now.
-    if (fd == -EMFILE || fd == -ENFILE) co_return 503;
+    if (net::out_of_sockets(fd)) co_return 503;
     if (fd < 0) {
       failed(fd == -ETIMEDOUT ? "connect timeout" : "connect failed");
       co_return fd == -ETIMEDOUT ? 504 : 502;

@@ -1,6 +1,5 @@
 #include "server/worker.h"
 
-#include <cerrno>
 #include <cstring>
 #include <random>
 
@@ -59,7 +58,7 @@ base::Task<void> Worker::accept_loop(Listener& listener) {
       proxy::ClientSession::start(ctx_, fd);
       continue;
     }
-    if (accepting_ && (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM)) {
+    if (accepting_ && net::out_of_sockets(fd)) {
       // Out of descriptors: pause instead of spinning; connections wait in the backlog.
       LOG_WARN("accept: %s; pausing accepts for 100ms", std::strerror(-fd));
       co_await loop_.sleep(std::chrono::milliseconds(100));

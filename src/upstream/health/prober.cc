@@ -12,7 +12,7 @@ base::Task<const char*> probe(io::Loop& loop, const Backend& backend) {
   const config::HealthCheck& check = backend.check;
   const io::TimePoint deadline = loop.now() + check.timeout;
   int fd = net::connecting_socket(backend.address);
-  if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) co_return kProbeNotRun;
+  if (net::out_of_sockets(fd)) co_return kProbeNotRun;
   if (fd < 0) co_return "probe: no socket";
   int r = co_await loop.connect(fd, backend.address.sa(), backend.address.len, deadline);
   if (r < 0) {
