@@ -37,8 +37,8 @@ struct ListenConfig {
 
 struct Timeouts {
   milliseconds client_header{10'000};  // whole request head, from its first byte
-  milliseconds client_idle{
-      60'000};  // keep-alive wait for the next request; also per body read/write
+  // Keep-alive wait for the next request; also each read and write of a body.
+  milliseconds client_idle{60'000};
   milliseconds connect{3'000};
   milliseconds backend{30'000};  // response head, and each read of the response body
   milliseconds pool_idle{30'000};

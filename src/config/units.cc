@@ -25,14 +25,15 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (!parsed) return std::nullopt;
   auto [value, suffix] = *parsed;
   std::optional<uint64_t> ms;
-  if (suffix == "ms")
+  if (suffix == "ms") {
     ms = value;
-  else if (suffix.empty() || suffix == "s")
+  } else if (suffix.empty() || suffix == "s") {
     ms = times(value, 1000);
-  else if (suffix == "m")
+  } else if (suffix == "m") {
     ms = times(value, 60'000);
-  else if (suffix == "h")
+  } else if (suffix == "h") {
     ms = times(value, 3'600'000);
+  }
   if (!ms || *ms > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
   return std::chrono::milliseconds(static_cast<int64_t>(*ms));
 }

@@ -10,8 +10,9 @@
 namespace fulcrum::net {
 
 uint16_t Address::port() const {
-  if (family() == AF_INET6)
+  if (family() == AF_INET6) {
     return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+  }
   return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
 }
 

@@ -292,8 +292,9 @@ void Master::start_upgrade() {
     return;
   }
   std::vector<int> fds;
-  for (const Slot& slot : slots_)
+  for (const Slot& slot : slots_) {
     fds.insert(fds.end(), slot.listen_fds.begin(), slot.listen_fds.end());
+  }
   std::string error;
   successor_ready_fd_ = start_successor(executable_, argv_, fds, &successor_pid_, &error);
   if (successor_ready_fd_ < 0) {

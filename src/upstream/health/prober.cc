@@ -42,8 +42,9 @@ base::Task<const char*> probe(io::Loop& loop, const Backend& backend) {
     http::ParseStatus status = parser.parse(buf.data(), buf.size(), head, false);
     if (status == http::ParseStatus::kError) failure = "probe: malformed response";
     if (status != http::ParseStatus::kComplete) continue;
-    if (!config::in_ranges(check.expected_status, head.status))
+    if (!config::in_ranges(check.expected_status, head.status)) {
       failure = "probe: unexpected status";
+    }
     break;
   }
   loop.close(fd);

@@ -22,8 +22,9 @@ TEST(TimerHeap, FiresDueTimersInOrderAndSkipsDisarmed) {
   }
   // Disarm every third; re-arm every fifth later.
   for (size_t i = 0; i < timers.size(); i += 3) heap.disarm(timers[i]);
-  for (size_t i = 0; i < timers.size(); i += 5)
+  for (size_t i = 0; i < timers.size(); i += 5) {
     heap.arm(timers[i], base + std::chrono::milliseconds(2000 + i));
+  }
   TimePoint last{};
   size_t count = 0;
   while (!heap.empty()) {
