@@ -1,8 +1,6 @@
 """Failover: a request whose backend fails before any response byte reached the client is tried
 on another backend, when that is safe, and never on the same backend twice in a row."""
 
-import json
-
 import harness
 from harness import http_request
 

@@ -1,7 +1,6 @@
 """Descriptor limits: at its limit fulcrum pauses accepting (connections wait in the listen
 queue) instead of spinning or crashing, and takes them once descriptors are free again."""
 
-import socket
 import time
 
 import harness
