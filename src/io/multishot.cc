@@ -109,6 +109,13 @@ bool RecvStream::watch(TimePoint deadline, size_t room, void (*ready)(void*), vo
   return true;
 }
 
+void RecvStream::interrupt() {
+  if (!op_.waiter) return;
+  op_.loop->timers().disarm(op_.deadline);
+  op_.timed_out = true;
+  op_.loop->cancel(op_);
+}
+
 void RecvStream::notify() {
   if (!ready_ || (pending_.empty() && end_ == kOpen)) return;
   op_.loop->timers().disarm(op_.deadline);

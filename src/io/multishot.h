@@ -96,6 +96,10 @@ class RecvStream {
   // returns at once. An idle connection waits this way, with no coroutine frame. room as in read.
   bool watch(TimePoint deadline, size_t room, void (*ready)(void*), void* arg);
 
+  // Ends a read in progress soon, as its deadline would (it returns -ETIMEDOUT, or bytes that
+  // came first), for a reader that is no longer wanted; the stream stays open.
+  void interrupt();
+
   // Ends the receive in the kernel; once it completes the socket may be closed and the stream
   // destroyed.
   class [[nodiscard]] CloseAwaiter {

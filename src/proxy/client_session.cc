@@ -95,7 +95,7 @@ base::Task<void> ClientSession::run() {
     }
     open = co_await exchange();
   }
-  if (answered_error_) co_await linger();
+  if (linger_) co_await linger();
   co_await rx_.close();
   delete this;
 }
@@ -217,7 +217,7 @@ void ClientSession::release_backend(bool reusable) {
 }
 
 base::Task<void> ClientSession::send_error(int status) {
-  answered_error_ = true;
+  linger_ = true;
   ctx_.counters.error_responses.fetch_add(1, std::memory_order_relaxed);
   st_->out.clear();
   write_error_response(status, st_->out);
@@ -366,8 +366,11 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   // A chunked response cannot be framed for an HTTP/1.0 client: it gets the payload and the
   // connection's end marks the body's end.
   const bool dechunk = x.client_minor == 0 && resp_framing == http::Framing::kChunked;
-  const bool client_keep =
-      x.client_keep && !ctx_.draining && resp_framing != http::Framing::kUntilClose && !dechunk;
+  // A body still going up when the answer comes may never be read whole (the backend may not
+  // want it): the client connection then closes after the answer.
+  const bool body_read = !st_->upload.running && st_->upload.result == RelayResult::kDone;
+  const bool client_keep = x.client_keep && body_read && !ctx_.draining &&
+                           resp_framing != http::Framing::kUntilClose && !dechunk;
   st_->out.clear();
   http::write_response_head(st_->backend_in.data(), st_->resp, !client_keep, x.client_minor,
                             st_->out, target.headers->response);
@@ -377,21 +380,24 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       dechunk ? 0
               : coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length, st_->out);
   int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(), loop.now() + t.client_idle);
-  if (sent < 0) {
-    release_backend(false);
-    co_return false;
+  RelayResult download = RelayResult::kSinkFailed;
+  if (sent >= 0) {
+    download = co_await relay_body({loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend,
+                                    t.client_idle, nullptr, &ctx_.pipes},
+                                   resp_framing, resp_length, dechunk);
   }
-  RelayResult download =
-      co_await relay_body({loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend,
-                           t.client_idle, nullptr, &ctx_.pipes},
-                          resp_framing, resp_length, dechunk);
-  if (download != RelayResult::kDone) {
+  // An upload that still runs once the answer is over is not wanted any more (nor pooled: the
+  // backend would read the next request sent on its connection as the rest of this body).
+  co_await finish_upload();
+  const bool request_sent = st_->upload.result == RelayResult::kDone;
+  if (!request_sent) linger_ = true;
+  if (download != RelayResult::kDone || st_->upload.client_failed()) {
     // Response bytes already reached the client: closing is the only honest signal left.
     LOG_DEBUG("response from %s cut short", backend().name.c_str());
     release_backend(false);
     co_return false;
   }
-  release_backend(backend_keep && resp_framing != http::Framing::kUntilClose && x.request_sent);
+  release_backend(backend_keep && resp_framing != http::Framing::kUntilClose && request_sent);
   co_return client_keep;
 }
 
@@ -438,28 +444,22 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
       }
       x.expect_continue = false;
     }
-    RelayResult upload = co_await relay_body(
-        {loop, fd_, backend_fd_, in_, t.client_idle, backend.timeouts.backend, &rx_},
-        x.body_framing, x.body_left, false);
-    if (upload == RelayResult::kSourceFailed || upload == RelayResult::kMalformed) {
-      // The client left or sent a malformed body: the backend connection is mid-request. No
-      // response byte has reached the client yet, so a malformed body can still be answered.
-      release_backend(false);
-      if (upload == RelayResult::kMalformed) co_await send_error(400);
-      co_return kCloseQuietly;
+    st_->upload = {};
+    if (x.body_framing == http::Framing::kChunked || x.body_left > 0) {
+      st_->upload.running = true;
+      base::spawn(upload(x.body_framing, x.body_left, t.client_idle, backend.timeouts.backend));
     }
-    // The backend may have answered early and stopped reading (kSinkFailed): its answer is still
-    // read below, and the client connection closes since the rest of its body was not read. The
-    // backend connection is left mid-body (the backend would read the next request sent on it
-    // as the rest of this one), so it is not pooled either.
-    if (upload == RelayResult::kSinkFailed) {
-      x.client_keep = false;
-      x.request_sent = false;
-    }
-    x.body_left = 0;
 
     st_->response_bytes = 0;
     int status = co_await read_response_head(x.head_request, x.client_minor);
+    if (status != 0) co_await finish_upload();
+    if (st_->upload.client_failed()) {
+      // The backend connection is mid-request. No response byte has reached the client yet, so
+      // a malformed body can still be answered.
+      release_backend(false);
+      if (st_->upload.result == RelayResult::kMalformed) co_await send_error(400);
+      co_return kCloseQuietly;
+    }
     if (status == 0) break;
     release_backend(false);
     if (status == kCloseQuietly) co_return kCloseQuietly;
@@ -477,9 +477,44 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   co_return 0;
 }
 
+base::Task<void> ClientSession::upload(http::Framing framing, uint64_t length,
+                                       io::Duration client_timeout, io::Duration backend_timeout) {
+  io::Loop& loop = ctx_.loop;
+  const RelayResult r = co_await relay_body(
+      {loop, fd_, backend_fd_, in_, client_timeout, backend_timeout, &rx_}, framing, length, false);
+  Upload& u = st_->upload;
+  u.result = r;
+  u.running = false;
+  u.ended = loop.now();
+  // The request is void: the backend connection is shut down so that the wait for its answer
+  // ends too.
+  if (u.client_failed()) ::shutdown(backend_fd_, SHUT_RDWR);
+  // The session may be gone once the joiner has resumed: nothing after this.
+  if (auto joiner = std::exchange(u.joiner, nullptr)) joiner.resume();
+}
+
+base::Task<void> ClientSession::finish_upload() {
+  Upload& u = st_->upload;
+  if (!u.running) co_return;
+  u.stopped = true;
+  // The upload waits either to send to the backend, which the shutdown fails, or for the
+  // client's bytes, which the interrupt ends.
+  ::shutdown(backend_fd_, SHUT_RDWR);
+  rx_.interrupt();
+  struct Join {
+    Upload& u;
+    bool await_ready() const noexcept { return !u.running; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { u.joiner = h; }
+    void await_resume() const noexcept {}
+  };
+  co_await Join{u};
+}
+
 base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t client_minor) {
   io::Loop& loop = ctx_.loop;
-  const io::TimePoint deadline = loop.now() + backend().timeouts.backend;
+  const io::Duration timeout = backend().timeouts.backend;
+  const io::TimePoint start = loop.now();
+  const Upload& upload = st_->upload;
   st_->response_parser.reset();
   for (;;) {
     if (!st_->backend_in.empty()) {
@@ -513,6 +548,9 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
           continue;
       }
     }
+    // The backend is not late while the body still goes up: its time counts from the body's end.
+    const io::TimePoint deadline =
+        (upload.running ? loop.now() : std::max(start, upload.ended)) + timeout;
     st_->backend_in.reserve(kReadSize);
     int n = co_await loop.recv(backend_fd_, st_->backend_in.write_ptr(), st_->backend_in.writable(),
                                deadline);
@@ -521,6 +559,7 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
       st_->backend_in.commit(static_cast<size_t>(n));
       continue;
     }
+    if (n == -ETIMEDOUT && (upload.running || loop.now() < upload.ended + timeout)) continue;
     co_return n == -ETIMEDOUT ? 504 : 502;
   }
 }

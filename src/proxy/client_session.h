@@ -49,8 +49,7 @@ class ClientSession {
     uint64_t body_left = 0;        // Content-Length body bytes not in out_
     bool expect_continue = false;  // a 100 Continue is still owed to the client
     bool client_keep = false;
-    bool request_sent = true;  // the whole request reached the backend connection
-    bool idempotent = false;   // RFC 9110 §9.2.2: safe to send again
+    bool idempotent = false;  // RFC 9110 §9.2.2: safe to send again
   };
 
   // Serves requests from the bytes that have come until the connection waits idle again
@@ -77,6 +76,13 @@ class ClientSession {
   // failed, or the status for the client (502, 504). *reached: the backend may have got some of
   // the request.
   base::Task<int> attempt(Exchange& x, bool* reached);
+  // Streams the rest of the request body (length bytes after in_'s, or chunked) to backend_fd_
+  // as st_->upload.
+  base::Task<void> upload(http::Framing framing, uint64_t length, io::Duration client_timeout,
+                          io::Duration backend_timeout);
+  // Stops the upload if it still runs, and waits for its end: before the backend connection
+  // goes, or the request does.
+  base::Task<void> finish_upload();
   // Reuses a pooled connection to backend_ or, when there is none or fresh is set, connects;
   // returns the fd or -errno.
   base::Task<int> open_backend(bool fresh, bool* reused);
@@ -99,8 +105,10 @@ class ClientSession {
   int fd_;
   int backend_fd_ = -1;
   uint32_t requests_ = 0;
-  bool answered_error_ = false;  // the connection ends with an error response: linger
-  bool aborted_ = false;         // abort() was called: no further try at another backend
+  // The client may still be sending what will not be read (a body after an error response or an
+  // early answer): linger before closing.
+  bool linger_ = false;
+  bool aborted_ = false;  // abort() was called: no further try at another backend
   uint8_t client_ip_size_ = 0;
   char client_ip_[INET6_ADDRSTRLEN] = {};
   ClientSession* prev_ = nullptr;

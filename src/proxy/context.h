@@ -2,6 +2,7 @@
 // What the client sessions of one loop share: the loop, the backends, the configuration in
 // force (a Generation) and the older ones still finishing requests, the list of live sessions
 // (for draining), and the request states that no request uses at the moment.
+#include <coroutine>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -22,6 +23,22 @@ namespace fulcrum::proxy {
 
 class ClientSession;
 
+// A streamed request body (chunked, or too large to keep) goes to the backend while the answer
+// is read, as its own task: a backend may answer before it has read the body (an early 413) or
+// while it reads it (an echo), and an answer that waited for the upload's end would wait for the
+// backend timeout, or for good once both sides' buffers are full.
+struct Upload {
+  bool running = false;
+  bool stopped = false;  // ended by fulcrum, its answer being over or failed
+  RelayResult result = RelayResult::kDone;
+  io::TimePoint ended{};
+  std::coroutine_handle<> joiner;  // waits for the end
+  // The client left or sent a malformed body: the request is void.
+  bool client_failed() const {
+    return !stopped && (result == RelayResult::kSourceFailed || result == RelayResult::kMalformed);
+  }
+};
+
 // What a request needs while it is read and forwarded, beyond its connection. Reused from
 // request to request: its header lists keep their capacity, so a request allocates nothing.
 struct RequestState {
@@ -37,6 +54,7 @@ struct RequestState {
   Pool* pool = nullptr;         // the request's
   size_t backend = 0;           // in pool, the one tried now
   uint64_t response_bytes = 0;  // from the backend, in this try
+  Upload upload;                // of this try
 };
 
 class ProxyContext {

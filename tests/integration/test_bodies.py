@@ -1,9 +1,41 @@
 """Request and response bodies cross the proxy byte for byte, whatever their size or framing."""
 
+import re
+import threading
+
 import harness
-from harness import MiB, PatternCheck, build_request, chunked_body, http_request
+from environment import IO_TIMEOUT
+from harness import MiB, PatternCheck, build_request, chunked_body, http_request, pattern
 
 BIG = 100 * MiB
+STREAMED = 16 * MiB  # more than the socket buffers on the way hold
+
+
+def answer_before_the_body(released):
+    """A ScriptedBackend handler: answers 413 as soon as the request head is in, then reads
+    nothing, holding the connection until released is set."""
+
+    def handler(conn):
+        if conn.read_until(b"\r\n\r\n"):
+            conn.send(b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 8\r\n\r\ntoo much")
+            released.wait(3 * IO_TIMEOUT)
+
+    return handler
+
+
+def echo_as_it_reads(conn):
+    """A ScriptedBackend handler: answers a Content-Length body with a chunked echo of it, each
+    piece sent as soon as it is read, as streaming services do."""
+    head = conn.read_until(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    while length > 0:
+        data = conn.read_exact(min(length, 64 * 1024))
+        if not data:
+            return
+        conn.send(b"%x\r\n%s\r\n" % (len(data), data))
+        length -= len(data)
+    conn.send(b"0\r\n\r\n")
 
 
 class RequestBodyTest(harness.TestCase):
@@ -195,6 +227,61 @@ class ScriptedBodyTest(harness.TestCase):
         response = http_request(proxy.port, "POST", "/c", headers=[("Transfer-Encoding", "chunked")], body=body)
         self.assertEqual((response.status, response.body), (200, b"ok"))
         self.assertEqual(backend.requests[0].body, bytes(range(256)) + b"\x00\r\n\x00")
+
+
+class AnswerDuringUploadTest(harness.TestCase):
+    """A streamed request body (chunked, or too large to keep for a retry) goes up while the
+    answer is read: a backend may answer before it has read the body, or while it reads it. The
+    backend timeout is set far beyond the client's read timeout (IO_TIMEOUT), so an answer held
+    back until the upload ends, or until that timeout, would not come in time."""
+
+    def upload_in_background(self, conn, head, pieces):
+        def run():
+            if conn.send(head):
+                for piece in pieces:
+                    if not conn.send(piece):
+                        return
+
+        sender = threading.Thread(target=run, daemon=True)
+        sender.start()
+        self.addCleanup(sender.join, IO_TIMEOUT)
+
+    def test_an_answer_given_before_the_body_is_read_reaches_the_client_at_once(self):
+        released = threading.Event()
+        self.addCleanup(released.set)
+        backend = self.start_scripted_backend(answer_before_the_body(released))
+        proxy = self.start_proxy([backend], ["--backend-timeout", "300s", "--no-health-checks"])
+        piece = b"u" * MiB
+        length_head = b"PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n" % STREAMED
+        cases = {
+            "content-length": (length_head + b"\r\n", [piece] * (STREAMED // MiB)),
+            "expect-100-continue": (length_head + b"Expect: 100-continue\r\n\r\n", [piece] * (STREAMED // MiB)),
+            "chunked": (
+                b"PUT /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+                [b"%x\r\n%s\r\n" % (len(piece), piece)] * (STREAMED // MiB) + [b"0\r\n\r\n"],
+            ),
+        }
+        for name, (head, pieces) in cases.items():
+            with self.subTest(name):
+                conn = self.connect(proxy)
+                self.upload_in_background(conn, head, pieces)
+                response, _ = conn.read_final_response()
+                self.assertEqual((response.status, response.body), (413, b"too much"), response)
+                # The rest of the body will not be read: the connection does not stay open.
+                self.assertIn("close", response.connection_tokens(), response.headers)
+
+    def test_a_backend_that_answers_while_it_reads_gets_the_whole_body_and_the_client_all_of_the_answer(self):
+        backend = self.start_scripted_backend(echo_as_it_reads)
+        proxy = self.start_proxy([backend], ["--backend-timeout", "300s", "--no-health-checks"])
+        conn = self.connect(proxy)
+        head = b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % STREAMED
+        self.upload_in_background(conn, head, [pattern(i, MiB) for i in range(0, STREAMED, MiB)])
+        check = PatternCheck()
+        response = conn.read_response(sink=check)
+        self.assertEqual(response.status, 200, response)
+        self.assertTrue(response.complete, response)
+        self.assertEqual(check.length, STREAMED)
+        self.assertIsNone(check.first_mismatch, "wrong byte at body offset %s" % check.first_mismatch)
 
 
 if __name__ == "__main__":
