@@ -121,6 +121,19 @@ class BackendTimeoutTest(harness.TestCase):
         response = conn.request("GET", "/slow")
         self.assertEqual((response.status, response.body), (200, b"slow"), "after %.3fs" % (time.monotonic() - started))
 
+    def test_backend_timeout_counts_from_the_end_of_a_slow_upload(self):
+        # The answer is read while a chunked body goes up; a backend that answers once it has the
+        # whole body is not late, however long the client took to send it (here 2.5 s).
+        conn = self.connect(self.proxy)
+        conn.send(b"POST /slow-upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(5):
+            time.sleep(0.5)
+            conn.send(b"5\r\nhello\r\n")
+        conn.send(b"0\r\n\r\n")
+        response = conn.read_response()
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(response.json()["body"], "hello" * 5)
+
     def test_later_requests_are_served_after_a_504(self):
         self.assertEqual(http_request(self.proxy.port, "GET", "/hang").status, 504)
         self.assertEqual(http_request(self.proxy.port, "GET", "/fine").json()["uri"], "/fine")
