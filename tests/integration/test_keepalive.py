@@ -288,8 +288,8 @@ class BackendReuseTest(harness.TestCase):
         self.assertEqual(backend.errors, [])
 
     # A backend that answers before it has read the request body, keeps the connection open, and
-    # then reads nothing for longer than the backend timeout: fulcrum gives up sending the body,
-    # relays the early answer, and must not pool that connection, which is in the middle of a
+    # then reads nothing for longer than the backend timeout: fulcrum relays the early answer,
+    # stops sending the body, and must not pool that connection, which is in the middle of a
     # request body: the backend would read another request sent on it as the rest of that body.
     def test_connection_left_mid_body_is_not_reused(self):
         backend = self.start_scripted_backend(early_answer_then_slow_discard)
