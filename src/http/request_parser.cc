@@ -3,6 +3,7 @@
 #include <cstring>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 #include "http/header_values.h"
 
@@ -60,16 +61,45 @@ Slice slice(size_t begin, size_t end) {
   return {static_cast<uint32_t>(begin), static_cast<uint32_t>(end - begin)};
 }
 
-// The authority of an absolute-form target ("scheme://authority/path?query"), or nullopt for the
-// other forms: origin ("/path"), asterisk ("*") and authority ("host:port", for CONNECT).
-std::optional<std::string_view> absolute_form_authority(std::string_view target) {
+// The scheme and authority of an absolute-form target ("scheme://authority/path?query"), or
+// nullopt for the other forms: origin ("/path"), asterisk ("*") and authority ("host:port", for
+// CONNECT).
+struct SchemeAndAuthority {
+  std::string_view scheme, authority;
+};
+std::optional<SchemeAndAuthority> absolute_form_authority(std::string_view target) {
   if (target.starts_with('/')) return std::nullopt;  // origin form, most targets: no search
   const size_t scheme_end = target.find("://");
   if (scheme_end == 0 || scheme_end == std::string_view::npos || target.find('/') < scheme_end) {
     return std::nullopt;
   }
   const std::string_view rest = target.substr(scheme_end + 3);
-  return rest.substr(0, rest.find_first_of("/?#"));
+  return SchemeAndAuthority{target.substr(0, scheme_end),
+                            rest.substr(0, rest.find_first_of("/?#"))};
+}
+
+// An authority ("host", "host:port", "[v6]:port") as its host and its port, the port empty if
+// there is none.
+std::pair<std::string_view, std::string_view> split_authority(std::string_view authority) {
+  const size_t colon = authority.rfind(':');
+  if (colon == std::string_view::npos || authority.find(']', colon) != std::string_view::npos) {
+    return {authority, {}};  // no colon, or only those of an IPv6 literal
+  }
+  return {authority.substr(0, colon), authority.substr(colon + 1)};
+}
+
+// Whether two authorities of a `scheme` URI name the same host and port: the host without case,
+// and an empty port or the scheme's default the same as none (RFC 3986 §6.2.3), so that
+// "http://a:80/" goes with "Host: a" and "http://a/" with "Host: a:80".
+bool same_authority(std::string_view scheme, std::string_view a, std::string_view b) {
+  const std::string_view default_port = equals_ignore_case(scheme, "http")    ? "80"
+                                        : equals_ignore_case(scheme, "https") ? "443"
+                                                                              : "";
+  auto [host_a, port_a] = split_authority(a);
+  auto [host_b, port_b] = split_authority(b);
+  if (port_a == default_port) port_a = {};
+  if (port_b == default_port) port_b = {};
+  return equals_ignore_case(host_a, host_b) && port_a == port_b;
 }
 }  // namespace
 
@@ -237,9 +267,11 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   // An absolute-form target names its host itself, and a backend may follow it rather than the
   // Host field (RFC 9112 §3.2.2) while routing here reads the field: the two must agree.
   // Userinfo is refused as RFC 9110 §4.2.4 advises.
-  if (auto authority = absolute_form_authority(out.target.in(data))) {
-    if (authority->find('@') != std::string_view::npos) return fail(400, "userinfo in the target");
-    if (hosts == 0 || !equals_ignore_case(*authority, out.host.in(data))) {
+  if (auto absolute = absolute_form_authority(out.target.in(data))) {
+    if (absolute->authority.find('@') != std::string_view::npos) {
+      return fail(400, "userinfo in the target");
+    }
+    if (hosts == 0 || !same_authority(absolute->scheme, absolute->authority, out.host.in(data))) {
       return fail(400, "Host differs from the target's authority");
     }
   }

@@ -259,6 +259,28 @@ TEST(RequestParser, AbsoluteFormAuthorityMatchesHostIgnoringCase) {
   }
 }
 
+// A port that is empty or the scheme's default is the same as none (RFC 3986 §6.2.3), on either
+// side.
+TEST(RequestParser, AbsoluteFormAuthorityMatchesHostUpToTheDefaultPort) {
+  const struct {
+    std::string_view line, host;
+  } kCases[] = {{"GET http://example.com:80/x HTTP/1.1", "example.com"},
+                {"GET http://example.com/x HTTP/1.1", "example.com:80"},
+                {"GET HTTP://Example.COM:80/x HTTP/1.1", "example.com"},
+                {"GET https://example.com:443/x HTTP/1.1", "example.com"},
+                {"GET https://example.com/x HTTP/1.1", "example.com:443"},
+                {"GET http://example.com:/x HTTP/1.1", "example.com"},
+                {"GET http://example.com:80/x HTTP/1.1", "example.com:"},
+                {"GET http://[::1]:80/x HTTP/1.1", "[::1]"},
+                {"GET http://[::1]/x HTTP/1.1", "[::1]:80"},
+                {"GET http://example.com:8080/x HTTP/1.1", "Example.com:8080"}};
+  for (const auto& c : kCases) {
+    Parsed p = parse_request(std::string(c.line) + "\r\nHost: " + std::string(c.host) + "\r\n\r\n");
+    EXPECT_EQ(p.status, ParseStatus::kComplete)
+        << c.line << " / " << c.host << ": " << p.error_reason;
+  }
+}
+
 TEST(RequestParser, FieldValuesLoseSurroundingWhitespaceOnly) {
   Parsed p = parse_request(
       "GET / HTTP/1.1\r\nHost:a\r\nX-A:   spaced  out \t\r\nX-B:\r\nX-C: \t \r\n"
@@ -595,6 +617,18 @@ const Rejection kRejections[] = {
     {"AbsoluteFormOtherHost", "GET http://b/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
      "Host differs from the target's authority"},
     {"AbsoluteFormOtherPort", "GET http://a:8080/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+     "Host differs from the target's authority"},
+    {"AbsoluteFormOtherPortInHost", "GET http://a/ HTTP/1.1\r\nHost: a:8080\r\n\r\n", 400,
+     "Host differs from the target's authority"},
+    {"AbsoluteFormHttpsPortForHttp", "GET http://a:443/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+     "Host differs from the target's authority"},
+    {"AbsoluteFormHttpPortForHttps", "GET https://a:80/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+     "Host differs from the target's authority"},
+    {"AbsoluteFormDefaultPortOtherHost", "GET http://b:80/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+     "Host differs from the target's authority"},
+    {"AbsoluteFormDefaultPortAgainstOtherPort", "GET http://a:80/ HTTP/1.1\r\nHost: a:8080\r\n\r\n",
+     400, "Host differs from the target's authority"},
+    {"AbsoluteFormIpv6OtherPort", "GET http://[::1]:8080/ HTTP/1.1\r\nHost: [::1]\r\n\r\n", 400,
      "Host differs from the target's authority"},
     {"AbsoluteFormWithoutHostHttp10", "GET http://a/ HTTP/1.0\r\n\r\n", 400,
      "Host differs from the target's authority"},
