@@ -1,12 +1,14 @@
 #include "proxy/balance_key.h"
 
+#include <optional>
+
 #include "upstream/balancer/key_hash.h"
 
 namespace fulcrum::proxy {
 namespace {
 
-// The value of cookie `name` in a Cookie header ("a=1; b=2"), or empty.
-std::string_view cookie_value(std::string_view header, std::string_view name) {
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), or nullopt if it has none.
+std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     size_t end = header.find(';');
     std::string_view pair = header.substr(0, end);
@@ -17,7 +19,7 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
     if (end == std::string_view::npos) break;
     header.remove_prefix(end + 1);
   }
-  return {};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -33,14 +35,22 @@ uint64_t balance_key(const config::HashKey& key, const char* base, const http::R
       bytes = req.target.in(base);
       bytes = bytes.substr(0, bytes.find('?'));
       break;
-    case config::HashKey::Source::kHeader:
-    case config::HashKey::Source::kCookie: {
-      bool cookie = key.source == config::HashKey::Source::kCookie;
-      const http::HeaderField* h =
-          http::find_header(base, req.headers, cookie ? "cookie" : key.name);
-      if (h) bytes = cookie ? cookie_value(h->value.in(base), key.name) : h->value.in(base);
+    case config::HashKey::Source::kHeader: {
+      const http::HeaderField* h = http::find_header(base, req.headers, key.name);
+      if (h) bytes = h->value.in(base);
       break;
     }
+    case config::HashKey::Source::kCookie:
+      // A client may send several Cookie lines (HTTP/2 splits them, and a gateway to HTTP/1
+      // may pass them on so rather than join them): the first that has the cookie counts.
+      for (const http::HeaderField& field : req.headers) {
+        if (!http::equals_ignore_case(field.name.in(base), "cookie")) continue;
+        if (auto value = cookie_value(field.value.in(base), key.name)) {
+          bytes = *value;
+          break;
+        }
+      }
+      break;
   }
   return upstream::hash_key(bytes);
 }

@@ -90,6 +90,21 @@ class StrategyTest(harness.TestCase):
             seen = {harness.http_request(by_path.port, "GET", "%s?n=%d" % (path, n)).json()["server"] for n in range(4)}
             self.assertEqual(len(seen), 1, path)
 
+    def test_hash_on_a_cookie_finds_it_in_any_cookie_line(self):
+        # A client may send several Cookie lines (an HTTP/2 gateway may pass on one per cookie).
+        backends = self.start_backends(3)
+        proxy = self.start_proxy(backends, ["-s", "hash", "--hash-key", "cookie:session"])
+        owners = set()
+        for session in range(20):
+            in_first = servers_of(proxy, 1, "/", [("Cookie", "session=s%d; lang=en" % session)])
+            in_second = servers_of(proxy, 1, "/", [("Cookie", "theme=dark"), ("Cookie", "lang=en; session=s%d" % session)])
+            self.assertEqual(in_second, in_first, "session s%d" % session)
+            # The first line that has it counts.
+            twice = servers_of(proxy, 1, "/", [("Cookie", "session=s%d" % session), ("Cookie", "session=other")])
+            self.assertEqual(twice, in_first, "session s%d" % session)
+            owners.add(in_first[0])
+        self.assertGreater(len(owners), 1, "every session on one backend")
+
     def test_hash_moves_only_the_keys_of_a_dead_backend(self):
         backends = self.start_backends(3)
         proxy = self.start_proxy(backends, ["-s", "hash", "--hash-key", "header:X-User"])
