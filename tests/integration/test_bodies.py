@@ -23,6 +23,18 @@ def answer_before_the_body(released):
     return handler
 
 
+def answer_then_discard(conn):
+    """A ScriptedBackend handler: answers each request as soon as its head is in, with its target,
+    then reads and drops whatever comes (the first request's body) until the connection ends."""
+    head = conn.read_until(b"\r\n\r\n")
+    if not head:
+        return
+    target = head.split(b" ", 2)[1]
+    conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(target), target))
+    while conn.read_exact(64 * 1024):
+        pass
+
+
 def echo_as_it_reads(conn):
     """A ScriptedBackend handler: answers a Content-Length body with a chunked echo of it, each
     piece sent as soon as it is read, as streaming services do."""
@@ -269,6 +281,21 @@ class AnswerDuringUploadTest(harness.TestCase):
                 self.assertEqual((response.status, response.body), (413, b"too much"), response)
                 # The rest of the body will not be read: the connection does not stay open.
                 self.assertIn("close", response.connection_tokens(), response.headers)
+
+    def test_an_upload_waiting_for_the_client_when_the_answer_is_over_ends_with_it(self):
+        backend = self.start_scripted_backend(answer_then_discard)
+        proxy = self.start_proxy([backend], ["--backend-timeout", "300s", "--client-idle-timeout", "300s", "--no-health-checks"])
+        conn = self.connect(proxy)
+        # A part of the body, then the client waits: fulcrum's upload waits for the rest.
+        conn.send(b"PUT /partial HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % STREAMED + b"p" * MiB)
+        response = conn.read_response()
+        self.assertEqual((response.status, response.body), (200, b"/partial"), response)
+        self.assertIn("close", response.connection_tokens(), response.headers)
+        # The upload ends with the answer, not at the client timeout: fulcrum closes its side.
+        self.assertClosedWithin(conn, IO_TIMEOUT)
+        # Its backend connection, left mid-body, is not used again.
+        self.assertEqual(http_request(proxy.port, "GET", "/next").body, b"/next")
+        self.assertEqual(backend.connections, 2)
 
     def test_a_backend_that_answers_while_it_reads_gets_the_whole_body_and_the_client_all_of_the_answer(self):
         backend = self.start_scripted_backend(echo_as_it_reads)
