@@ -27,11 +27,9 @@ class ClientSession;
 // is read, as its own task: a backend may answer before it has read the body (an early 413) or
 // while it reads it (an echo), and an answer that waited for the upload's end would wait for the
 // backend timeout, or for good once both sides' buffers are full.
-struct Upload {
-  bool running = false;
+struct Upload : OtherWay {
   bool stopped = false;  // ended by fulcrum, its answer being over or failed
   RelayResult result = RelayResult::kDone;
-  io::TimePoint ended{};
   std::coroutine_handle<> joiner;  // waits for the end
   // The client left or sent a malformed body: the request is void.
   bool client_failed() const {

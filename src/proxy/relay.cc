@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "http/chunked.h"
 
@@ -16,13 +17,28 @@ constexpr uint64_t kSpliceMin = 16 * 1024;
 // A pipe's default capacity: what one splice into it can take.
 constexpr size_t kPipeSize = 64 * 1024;
 
+// Whether a read of the source that timed out is to be tried again, and until when (*deadline).
+bool excused(const RelayEnds& e, io::TimePoint* deadline) {
+  if (!e.other_way) return false;
+  const io::TimePoint now = e.loop.now();
+  if (e.other_way->running) {
+    *deadline = now + e.from_timeout;
+    return true;
+  }
+  *deadline = e.other_way->ended + e.from_timeout;
+  return now < *deadline;
+}
+
 // The last `remaining` bytes of a Content-Length body, through `pipe`, which goes back to the
 // cache once empty.
 base::Task<RelayResult> splice_body(RelayEnds e, uint64_t remaining, PipeCache::Pipe pipe) {
   while (remaining > 0) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, kPipeSize));
-    const int n =
-        co_await e.loop.splice_in(e.from, pipe.write, want, e.loop.now() + e.from_timeout);
+    io::TimePoint deadline = e.loop.now() + e.from_timeout;
+    int n = 0;
+    do {
+      n = co_await e.loop.splice_in(e.from, pipe.write, want, deadline);
+    } while (n == -ETIMEDOUT && excused(e, &deadline));
     if (n <= 0) {
       PipeCache::close(pipe);
       co_return RelayResult::kSourceFailed;
@@ -113,15 +129,17 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
         co_return spliced;
       }
     }
-    const io::TimePoint deadline = e.loop.now() + e.from_timeout;
+    io::TimePoint deadline = e.loop.now() + e.from_timeout;
     int n = 0;
-    if (e.from_stream) {
-      n = co_await e.from_stream->read(e.buf, deadline, kReadSize);
-    } else {
-      e.buf.reserve(kReadSize);
-      n = co_await e.loop.recv(e.from, e.buf.write_ptr(), e.buf.writable(), deadline);
-      if (n > 0) e.buf.commit(static_cast<size_t>(n));
-    }
+    do {
+      if (e.from_stream) {
+        n = co_await e.from_stream->read(e.buf, deadline, kReadSize);
+      } else {
+        e.buf.reserve(kReadSize);
+        n = co_await e.loop.recv(e.from, e.buf.write_ptr(), e.buf.writable(), deadline);
+        if (n > 0) e.buf.commit(static_cast<size_t>(n));
+      }
+    } while (n == -ETIMEDOUT && excused(e, &deadline));
     if (n == 0 && framing == http::Framing::kUntilClose) co_return RelayResult::kDone;
     if (n <= 0) co_return RelayResult::kSourceFailed;
   }

@@ -51,6 +51,14 @@ class PipeCache {
   base::Spares<Pipe> free_;
 };
 
+// A body that goes the other way meanwhile (a request body still going up while its answer is
+// relayed down): the source may be waiting for it, so it is not late while that body goes, and
+// its time counts from that body's end, as the response head's does.
+struct OtherWay {
+  bool running = false;
+  io::TimePoint ended{};
+};
+
 struct RelayEnds {
   io::Loop& loop;
   int from;
@@ -60,6 +68,7 @@ struct RelayEnds {
   io::Duration to_timeout;
   io::RecvStream* from_stream = nullptr;  // reads `from` through it, when set (a client)
   PipeCache* pipes = nullptr;             // when set, a large Content-Length body is spliced
+  const OtherWay* other_way = nullptr;    // when set, excuses a silent source while it goes
 };
 
 // framing kContentLength relays `length` bytes; kChunked relays the chunked body as is (validated

@@ -1,6 +1,7 @@
 """Timeouts as a client sees them: slow or idle clients are closed, a silent backend gives 504.
 Bounds are wide: only "within a few seconds", never "exactly"."""
 
+import re
 import time
 
 import harness
@@ -133,6 +134,33 @@ class BackendTimeoutTest(harness.TestCase):
         response = conn.read_response()
         self.assertEqual(response.status, 200, response)
         self.assertEqual(response.json()["body"], "hello" * 5)
+
+    def test_backend_timeout_does_not_cut_an_echo_that_waits_for_a_slow_upload(self):
+        # A backend that answers as it reads (an echo) is silent while the client is: its answer
+        # is relayed while the body still goes up, and a pause of the client's longer than the
+        # backend timeout (here 2.5 s) does not make the backend late.
+        def echo_as_it_reads(conn):
+            head = conn.read_until(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            while length > 0:
+                data = conn.read_exact(min(length, 64 * 1024))
+                if not data:
+                    return
+                conn.send(b"%x\r\n%s\r\n" % (len(data), data))
+                length -= len(data)
+            conn.send(b"0\r\n\r\n")
+
+        echo = self.start_scripted_backend(echo_as_it_reads)
+        proxy = self.start_proxy([echo], ["--backend-timeout", "1s"])
+        conn = self.connect(proxy)
+        first, second = b"a" * (100 * 1024), b"b" * (100 * 1024)  # streamed: over the 64 KiB kept
+        conn.send(b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % (len(first) + len(second)) + first)
+        time.sleep(2.5)
+        conn.send(second)
+        response = conn.read_response()
+        self.assertTrue(response.complete, response)
+        self.assertEqual((response.status, response.body), (200, first + second))
 
     def test_later_requests_are_served_after_a_504(self):
         self.assertEqual(http_request(self.proxy.port, "GET", "/hang").status, 504)
