@@ -391,7 +391,9 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   // backend would read the next request sent on its connection as the rest of this body).
   co_await finish_upload();
   const bool request_sent = st_->upload.result == RelayResult::kDone;
-  if (!request_sent) linger_ = true;
+  // The client may also have sent on after a body that ended meanwhile (a pipelined request):
+  // closing with it unread would reset the connection, dropping the answer still queued.
+  if (!request_sent || !body_read) linger_ = true;
   if (download != RelayResult::kDone || st_->upload.client_failed()) {
     // Response bytes already reached the client: closing is the only honest signal left.
     LOG_DEBUG("response from %s cut short", backend().name.c_str());

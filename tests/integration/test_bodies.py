@@ -310,6 +310,40 @@ class AnswerDuringUploadTest(harness.TestCase):
         self.assertEqual(check.length, STREAMED)
         self.assertIsNone(check.first_mismatch, "wrong byte at body offset %s" % check.first_mismatch)
 
+    def test_a_request_pipelined_after_a_body_that_ended_during_the_answer_does_not_cut_the_answer(self):
+        # The answer's head goes out while the body still goes up, so it says "Connection: close";
+        # the body then ends, and a pipelining client sends its next request before it has read
+        # the answer. Closing with that request unread would reset the connection and drop the
+        # end of the answer still queued for the client: fulcrum lingers instead.
+        body_read = threading.Event()
+        self.addCleanup(body_read.set)
+        answer = 8 * MiB  # more than the socket buffers on the way hold
+
+        def answer_then_read_the_body(conn):
+            head = conn.read_until(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % answer)
+            if len(conn.read_exact(length)) == length:
+                body_read.set()
+                conn.send(pattern(0, answer))
+            conn.read_until_close(IO_TIMEOUT)
+
+        backend = self.start_scripted_backend(answer_then_read_the_body)
+        proxy = self.start_proxy([backend], ["--backend-timeout", "300s", "--no-health-checks"])
+        conn = self.connect(proxy)
+        half = 100 * 1024
+        conn.send(b"PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % (2 * half) + b"u" * half)
+        self.assertTrue(conn.readable_within(IO_TIMEOUT), "no answer while the body goes up")
+        conn.send(b"u" * half)
+        self.assertTrue(body_read.wait(IO_TIMEOUT), "the backend did not get the whole body")
+        conn.send(b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n")
+        check = PatternCheck()
+        response = conn.read_response(sink=check)
+        self.assertEqual(response.status, 200, response)
+        self.assertIn("close", response.connection_tokens(), response.headers)
+        self.assertEqual((check.length, conn.was_reset), (answer, False))
+        self.assertIsNone(check.first_mismatch)
+
 
 if __name__ == "__main__":
     import unittest
