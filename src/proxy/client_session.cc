@@ -382,10 +382,12 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(), loop.now() + t.client_idle);
   RelayResult download = RelayResult::kSinkFailed;
   if (sent >= 0) {
-    // The backend may wait for the body that still goes up: it is not late meanwhile.
-    download = co_await relay_body({loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend,
-                                    t.client_idle, nullptr, &ctx_.pipes, &st_->upload},
-                                   resp_framing, resp_length, dechunk);
+    // The backend may wait for a body that still goes up: it is not late meanwhile.
+    const bool streamed = x.body_framing == http::Framing::kChunked || x.body_left > 0;
+    download = co_await relay_body(
+        {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle, nullptr,
+         &ctx_.pipes, streamed ? &st_->upload : nullptr},
+        resp_framing, resp_length, dechunk);
   }
   // An upload that still runs once the answer is over is not wanted any more (nor pooled: the
   // backend would read the next request sent on its connection as the rest of this body).
