@@ -383,11 +383,9 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   RelayResult download = RelayResult::kSinkFailed;
   if (sent >= 0) {
     // The backend may wait for a body that still goes up: it is not late meanwhile.
-    const bool streamed = x.body_framing == http::Framing::kChunked || x.body_left > 0;
-    download = co_await relay_body(
-        {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle, nullptr,
-         &ctx_.pipes, streamed ? &st_->upload : nullptr},
-        resp_framing, resp_length, dechunk);
+    download = co_await relay_body({loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend,
+                                    t.client_idle, nullptr, &ctx_.pipes, &st_->upload},
+                                   resp_framing, resp_length, dechunk);
   }
   // An upload that still runs once the answer is over is not wanted any more (nor pooled: the
   // backend would read the next request sent on its connection as the rest of this body).
@@ -518,8 +516,7 @@ base::Task<void> ClientSession::finish_upload() {
 base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t client_minor) {
   io::Loop& loop = ctx_.loop;
   const io::Duration timeout = backend().timeouts.backend;
-  const io::TimePoint start = loop.now();
-  const Upload& upload = st_->upload;
+  io::TimePoint deadline = loop.now() + timeout;
   st_->response_parser.reset();
   for (;;) {
     if (!st_->backend_in.empty()) {
@@ -553,9 +550,6 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
           continue;
       }
     }
-    // The backend is not late while the body still goes up: its time counts from the body's end.
-    const io::TimePoint deadline =
-        (upload.running ? loop.now() : std::max(start, upload.ended)) + timeout;
     st_->backend_in.reserve(kReadSize);
     int n = co_await loop.recv(backend_fd_, st_->backend_in.write_ptr(), st_->backend_in.writable(),
                                deadline);
@@ -564,7 +558,8 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
       st_->backend_in.commit(static_cast<size_t>(n));
       continue;
     }
-    if (n == -ETIMEDOUT && (upload.running || loop.now() < upload.ended + timeout)) continue;
+    // The backend is not late while the body still goes up: its time counts from the body's end.
+    if (n == -ETIMEDOUT && st_->upload.excuses(loop.now(), timeout, &deadline)) continue;
     co_return n == -ETIMEDOUT ? 504 : 502;
   }
 }

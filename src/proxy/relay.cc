@@ -17,16 +17,8 @@ constexpr uint64_t kSpliceMin = 16 * 1024;
 // A pipe's default capacity: what one splice into it can take.
 constexpr size_t kPipeSize = 64 * 1024;
 
-// Whether a read of the source that timed out is to be tried again, and until when (*deadline).
 bool excused(const RelayEnds& e, io::TimePoint* deadline) {
-  if (!e.other_way) return false;
-  const io::TimePoint now = e.loop.now();
-  if (e.other_way->running) {
-    *deadline = now + e.from_timeout;
-    return true;
-  }
-  *deadline = e.other_way->ended + e.from_timeout;
-  return now < *deadline;
+  return e.other_way && e.other_way->excuses(e.loop.now(), e.from_timeout, deadline);
 }
 
 // The last `remaining` bytes of a Content-Length body, through `pipe`, which goes back to the

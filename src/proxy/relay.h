@@ -57,6 +57,13 @@ class PipeCache {
 struct OtherWay {
   bool running = false;
   io::TimePoint ended{};
+  // Whether a read of the source that timed out at `now` is to be tried again, and until when
+  // (*deadline).
+  bool excuses(io::TimePoint now, io::Duration timeout, io::TimePoint* deadline) const {
+    if (!running && ended == io::TimePoint{}) return false;  // no such body
+    *deadline = (running ? now : ended) + timeout;
+    return now < *deadline;
+  }
 };
 
 struct RelayEnds {
