@@ -2,6 +2,7 @@
 any bytes (cut bodies, malformed heads, contradictory framing), reset, or hold a request until
 the test says so. It records every request it reads."""
 
+import re
 import select
 import socket
 import threading
@@ -131,3 +132,18 @@ def respond(data, then="close"):
                 return
 
     return handler
+
+
+def echo_as_it_reads(conn):
+    """A ScriptedBackend handler: answers a Content-Length body with a chunked echo of it, each
+    piece sent as soon as it is read, as streaming services do."""
+    head = conn.read_until(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    while length > 0:
+        data = conn.read_exact(min(length, 64 * 1024))
+        if not data:
+            return
+        conn.send(b"%x\r\n%s\r\n" % (len(data), data))
+        length -= len(data)
+    conn.send(b"0\r\n\r\n")

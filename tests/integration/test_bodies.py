@@ -6,6 +6,7 @@ import threading
 import harness
 from environment import IO_TIMEOUT
 from harness import MiB, PatternCheck, build_request, chunked_body, http_request, pattern
+from scripted_backend import echo_as_it_reads
 
 BIG = 100 * MiB
 STREAMED = 16 * MiB  # more than the socket buffers on the way hold
@@ -33,21 +34,6 @@ def answer_then_discard(conn):
     conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(target), target))
     while conn.read_exact(64 * 1024):
         pass
-
-
-def echo_as_it_reads(conn):
-    """A ScriptedBackend handler: answers a Content-Length body with a chunked echo of it, each
-    piece sent as soon as it is read, as streaming services do."""
-    head = conn.read_until(b"\r\n\r\n")
-    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-    conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-    while length > 0:
-        data = conn.read_exact(min(length, 64 * 1024))
-        if not data:
-            return
-        conn.send(b"%x\r\n%s\r\n" % (len(data), data))
-        length -= len(data)
-    conn.send(b"0\r\n\r\n")
 
 
 class RequestBodyTest(harness.TestCase):

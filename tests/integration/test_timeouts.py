@@ -1,11 +1,11 @@
 """Timeouts as a client sees them: slow or idle clients are closed, a silent backend gives 504.
 Bounds are wide: only "within a few seconds", never "exactly"."""
 
-import re
 import time
 
 import harness
 from harness import http_request
+from scripted_backend import echo_as_it_reads
 
 
 class ClientTimeoutTest(harness.TestCase):
@@ -139,18 +139,6 @@ class BackendTimeoutTest(harness.TestCase):
         # A backend that answers as it reads (an echo) is silent while the client is: its answer
         # is relayed while the body still goes up, and a pause of the client's longer than the
         # backend timeout (here 2.5 s) does not make the backend late.
-        def echo_as_it_reads(conn):
-            head = conn.read_until(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-            conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-            while length > 0:
-                data = conn.read_exact(min(length, 64 * 1024))
-                if not data:
-                    return
-                conn.send(b"%x\r\n%s\r\n" % (len(data), data))
-                length -= len(data)
-            conn.send(b"0\r\n\r\n")
-
         echo = self.start_scripted_backend(echo_as_it_reads)
         proxy = self.start_proxy([echo], ["--backend-timeout", "1s"])
         conn = self.connect(proxy)
