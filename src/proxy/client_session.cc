@@ -409,7 +409,11 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
   const config::Timeouts t = ctx_.config().timeouts;
   io::Loop& loop = ctx_.loop;
   upstream::Backend& backend = this->backend();
-  auto failed = [&](const char* why) { upstream::record_outcome(backend, false, loop.now(), why); };
+  // A try that abort() cut short (a drain that timed out, an immediate stop) says nothing about
+  // the backend, whose state other workers share and keep.
+  auto failed = [&](const char* why) {
+    if (!aborted_) upstream::record_outcome(backend, false, loop.now(), why);
+  };
   // A pooled connection may have been closed by the backend just as the request went out (a
   // backend ends idle keep-alive connections when it likes): then the request goes once more on
   // a fresh connection, when nothing of it can have been acted on (the send failed) or nothing

@@ -169,6 +169,23 @@ class ShutdownTest(harness.TestCase):
         self.assertGreaterEqual(status, 0, "killed by a signal")
         self.assertClosedWithin(conn, 5)
 
+    # The backend did nothing wrong: it was slower than the drain timeout. Its health is shared
+    # with the other workers (which stay, when a reload retires some), so the cut requests must not
+    # count as its failures: three would take it down (unhealthy_threshold).
+    def test_requests_cut_by_the_drain_timeout_are_not_held_against_their_backend(self):
+        released = threading.Event()
+        self.addCleanup(released.set)
+        backend = self.start_scripted_backend(slow_backend_handler(60, released))
+        proxy = self.start_proxy([backend], ["--drain-timeout", "1s", "-l", "info"])
+        conns = [self.connect(proxy) for _ in range(4)]
+        for i, conn in enumerate(conns):
+            conn.send(build_request("GET", "/held/%d" % i, host="h"))
+        self.assertTrue(backend.wait_for_requests(len(conns)))
+        proxy.send_signal(signal.SIGTERM)
+        self.assertIsNotNone(proxy.wait(15), "still running 15 s after SIGTERM with --drain-timeout 1s")
+        self.assertIn("drain timeout", proxy.output())
+        self.assertNotIn("up -> down", proxy.output())
+
     # SIGQUIT is the immediate stop (as HAProxy's hard stop): connections are closed whatever they
     # wait for, and the process still exits 0, having torn every session down.
     def test_sigquit_closes_a_request_in_flight_at_once(self):
