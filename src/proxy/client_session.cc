@@ -302,15 +302,20 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       counters.in_flight.fetch_add(1, std::memory_order_relaxed);
     }
     ~InFlight() {
-      balancer.on_end(backend, loop.now() - start, ok);
+      balancer.on_end(backend, latency, outcome);
       counters.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    }
+    void end(upstream::Outcome o) {
+      outcome = o;
+      latency = loop.now() - start;
     }
     upstream::Balancer& balancer;
     size_t backend;
     upstream::BackendCounters& counters;
     io::Loop& loop;
     io::TimePoint start;
-    bool ok = false;
+    upstream::Outcome outcome = upstream::Outcome::kVoid;
+    io::Duration latency{};
   };
   std::optional<InFlight> in_flight;
   int last_status = 503;
@@ -344,6 +349,12 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
 
     bool reached = false;
     int status = co_await attempt(x, &reached);
+    // The balancer learns from what the backend did only: not from the client leaving, a local
+    // socket shortage (503 here) or abort().
+    const bool backends_doing = status != kCloseQuietly && status != 503 && !aborted_;
+    in_flight->end(status == 0      ? upstream::Outcome::kAnswered
+                   : backends_doing ? upstream::Outcome::kFailed
+                                    : upstream::Outcome::kVoid);
     if (status == 0) break;
     if (status == kCloseQuietly) co_return false;
     // A backend that was never reached (its connection failed) got nothing, and nothing of a
@@ -360,7 +371,6 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     last_status = status;
     pick.exclude = st_->backend;
   }
-  in_flight->ok = true;
 
   const http::Framing resp_framing = st_->resp.framing;
   // A chunked response cannot be framed for an HTTP/1.0 client: it gets the payload and the

@@ -68,6 +68,16 @@ class UsableFn {
   bool (*call_)(const void*, size_t);
 };
 
+// How a try at a backend ended, for the strategies that learn from it.
+enum class Outcome : uint8_t {
+  kAnswered,  // its response head came
+  kFailed,    // refused, reset, timed out or answered garbage
+  // Cut short for a reason that is not the backend's (the client left, no local socket, a drain
+  // that timed out): it tells nothing of the backend, and a client must not be able to steer
+  // the balancing by leaving.
+  kVoid,
+};
+
 class Balancer {
  public:
   virtual ~Balancer() = default;
@@ -81,11 +91,12 @@ class Balancer {
   virtual std::optional<size_t> pick(const PickContext& ctx, UsableFn usable) = 0;
 
   // A request started on / ended at `backend`; each on_start is matched by one on_end. latency is
-  // how long the backend took (to the response head, or to the failure); ok is false for a
-  // failure. least_conn and p2c use these; indices out of range are ignored, and an on_end
-  // without its on_start (a request that began on the balancer this one replaced) is harmless.
+  // how long the backend took (to the response head, or to the failure). least_conn and p2c use
+  // these; indices out of range are ignored, and an on_end without its on_start (a request that
+  // began on the balancer this one replaced) is harmless.
   virtual void on_start(size_t /*backend*/) {}
-  virtual void on_end(size_t /*backend*/, std::chrono::nanoseconds /*latency*/, bool /*ok*/) {}
+  virtual void on_end(size_t /*backend*/, std::chrono::nanoseconds /*latency*/,
+                      Outcome /*outcome*/) {}
 };
 
 // Builds the balancer of strategy s for these backends (index i in picks is backends[i]).

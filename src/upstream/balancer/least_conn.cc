@@ -56,7 +56,7 @@ void LeastConn::on_start(size_t backend) {
   if (backend < peers_.size()) ++peers_[backend].in_flight;
 }
 
-void LeastConn::on_end(size_t backend, std::chrono::nanoseconds /*latency*/, bool /*ok*/) {
+void LeastConn::on_end(size_t backend, std::chrono::nanoseconds /*latency*/, Outcome /*outcome*/) {
   if (backend < peers_.size() && peers_[backend].in_flight > 0) --peers_[backend].in_flight;
 }
 

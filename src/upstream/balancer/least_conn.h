@@ -23,7 +23,7 @@ class LeastConn final : public Balancer {
 
   std::optional<size_t> pick(const PickContext& ctx, UsableFn usable) override;
   void on_start(size_t backend) override;
-  void on_end(size_t backend, std::chrono::nanoseconds latency, bool ok) override;
+  void on_end(size_t backend, std::chrono::nanoseconds latency, Outcome outcome) override;
 
  private:
   struct Peer {

@@ -81,12 +81,13 @@ void PowerOfTwoChoices::on_start(size_t backend) {
   if (backend < peers_.size()) ++peers_[backend].in_flight;
 }
 
-void PowerOfTwoChoices::on_end(size_t backend, std::chrono::nanoseconds latency, bool ok) {
+void PowerOfTwoChoices::on_end(size_t backend, std::chrono::nanoseconds latency, Outcome outcome) {
   if (backend >= peers_.size()) return;
   Peer& p = peers_[backend];
   if (p.in_flight > 0) --p.in_flight;
+  if (outcome == Outcome::kVoid) return;
   double sample = std::max(0.0, static_cast<double>(latency.count()));
-  if (!ok) sample = std::max(sample, kFailureFactor * latency_of(p));
+  if (outcome == Outcome::kFailed) sample = std::max(sample, kFailureFactor * latency_of(p));
   // The first sample is the average; later ones move it by kSampleWeight.
   set_latency(p, p.measured ? p.latency_ns + kSampleWeight * (sample - p.latency_ns) : sample);
 }

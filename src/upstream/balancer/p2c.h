@@ -22,7 +22,7 @@ namespace fulcrum::upstream {
 // The latency average, all in this class (no clock needed):
 //  - each on_end moves it a quarter of the way to the new sample (about the last 4 requests);
 //  - a failure counts as at least twice the current average, so a backend failing fast (refused
-//    connections) does not look fast;
+//    connections) does not look fast; a void try (Outcome::kVoid) is no sample at all;
 //  - a backend with no sample yet is taken to be as fast as the measured ones on average, so a
 //    new backend is neither flooded nor starved;
 //  - a backend that loses a comparison sees its average shrink by 1/32: a slow backend stops
@@ -40,7 +40,7 @@ class PowerOfTwoChoices final : public Balancer {
 
   std::optional<size_t> pick(const PickContext& ctx, UsableFn usable) override;
   void on_start(size_t backend) override;
-  void on_end(size_t backend, std::chrono::nanoseconds latency, bool ok) override;
+  void on_end(size_t backend, std::chrono::nanoseconds latency, Outcome outcome) override;
 
  private:
   struct Peer {

@@ -52,7 +52,7 @@ TEST(Balancer, NulloptForAnEmptySet) {
     auto b = make_balancer(s, {}, 7);
     EXPECT_FALSE(b->pick({}, [](size_t) { return true; })) << strategy_name(s);
     b->on_start(0);  // out of range: ignored
-    b->on_end(0, std::chrono::milliseconds(1), true);
+    b->on_end(0, std::chrono::milliseconds(1), Outcome::kAnswered);
   }
 }
 
@@ -79,7 +79,7 @@ TEST(Balancer, NeverPicksTheExcludedBackend) {
       EXPECT_NE(*i, ctx.exclude) << strategy_name(s);
       ++picked[*i];
       b->on_start(*i);
-      b->on_end(*i, std::chrono::milliseconds(1), true);
+      b->on_end(*i, std::chrono::milliseconds(1), Outcome::kAnswered);
     }
     for (int count : picked) EXPECT_GT(count, 0) << strategy_name(s);
   }

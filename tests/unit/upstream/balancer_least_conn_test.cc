@@ -35,11 +35,11 @@ TEST(BalancerLeastConn, OnEndLowersTheCount) {
   lc.on_start(0);
   lc.on_start(1);
   EXPECT_EQ(lc.pick({}, all), 1u);
-  lc.on_end(0, milliseconds(3), true);
-  lc.on_end(0, milliseconds(3), false);  // a failure ends the request all the same
+  lc.on_end(0, milliseconds(3), Outcome::kAnswered);
+  lc.on_end(0, milliseconds(3), Outcome::kFailed);  // a failure ends the request all the same
   EXPECT_EQ(lc.pick({}, all), 0u);
-  lc.on_end(1, milliseconds(3), true);
-  lc.on_end(1, milliseconds(3), true);  // unmatched: the count stays at zero
+  lc.on_end(1, milliseconds(3), Outcome::kAnswered);
+  lc.on_end(1, milliseconds(3), Outcome::kAnswered);  // unmatched: the count stays at zero
   lc.on_start(0);
   EXPECT_EQ(lc.pick({}, all), 1u);
 }
@@ -51,7 +51,8 @@ TEST(BalancerLeastConn, TiesRotate) {
     size_t i = *lc.pick({}, all);
     order.push_back(i);
     lc.on_start(i);
-    lc.on_end(i, milliseconds(1), true);  // sequential requests: all idle at every pick
+    // Sequential requests: all idle at every pick.
+    lc.on_end(i, milliseconds(1), Outcome::kAnswered);
   }
   EXPECT_EQ(order, (std::vector<size_t>{0, 1, 2, 0, 1, 2, 0, 1, 2}));
 }
@@ -78,7 +79,7 @@ TEST(BalancerLeastConn, IdleBackendsShareByWeight) {
     size_t i = *lc.pick({}, all);
     ++counts[i];
     lc.on_start(i);
-    lc.on_end(i, milliseconds(1), true);
+    lc.on_end(i, milliseconds(1), Outcome::kAnswered);
   }
   EXPECT_EQ(counts, (std::vector<int>{200, 100, 300}));
 }

@@ -29,7 +29,7 @@ std::vector<int> run(PowerOfTwoChoices& p2c, size_t n, int requests, Latency lat
     size_t i = *p2c.pick({}, all);
     ++counts[i];
     p2c.on_start(i);
-    p2c.on_end(i, latency_of(i), ok || i != 0);
+    p2c.on_end(i, latency_of(i), ok || i != 0 ? Outcome::kAnswered : Outcome::kFailed);
   }
   return counts;
 }
@@ -65,6 +65,22 @@ TEST(BalancerP2C, FastFailuresDoNotAttractRequests) {
   EXPECT_LT(counts[0], 4000);  // a fair share is 10000; counted as fast it would take most
 }
 
+TEST(BalancerP2C, VoidTriesTeachNothing) {
+  PowerOfTwoChoices p2c(backends({1, 1, 1}), 11);
+  run(p2c, 3, 3000, [](size_t) -> nanoseconds { return milliseconds(1); });
+  // Then every try at backend 0 is cut short after 50 ms by its client: as answers that slow it
+  // would get under 1500 picks (SlowBackendGetsMarkedlyFewerPicks).
+  std::vector<int> counts(3);
+  for (int r = 0; r < 30000; ++r) {
+    size_t i = *p2c.pick({}, all);
+    ++counts[i];
+    p2c.on_start(i);
+    p2c.on_end(i, i == 0 ? milliseconds(50) : milliseconds(1),
+               i == 0 ? Outcome::kVoid : Outcome::kAnswered);
+  }
+  EXPECT_GT(counts[0], 8000);  // a fair share is 10000
+}
+
 TEST(BalancerP2C, InFlightCountsRelativeToWeight) {
   PowerOfTwoChoices p2c(backends({3, 1}), 5);
   std::vector<int> counts(2);
@@ -94,7 +110,7 @@ TEST(BalancerP2C, OnlyEligibleBackendsAndBothChoicesDistinct) {
     ASSERT_TRUE(i == 1u || i == 3u) << *i;
     ++counts[*i];
     p2c.on_start(*i);
-    p2c.on_end(*i, milliseconds(1), true);
+    p2c.on_end(*i, milliseconds(1), Outcome::kAnswered);
   }
   // Two eligible: each pick compares both, equal latencies, so in-flight (zero) ties and the
   // first drawn wins: about half each.
