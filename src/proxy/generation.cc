@@ -56,7 +56,7 @@ bool route_matches(const config::RouteConfig& route, const char* base,
 Generation::Generation(std::shared_ptr<const config::Config> config, upstream::BackendTable& table,
                        uint64_t seed)
     : config_(std::move(config)), table_(table) {
-  table_.begin_configuration();
+  table_.begin_configuration(config_->limits);
   pools_.reserve(config_->pools.size());
   for (const config::PoolConfig& p : config_->pools) {
     Pool pool{&p, {}, nullptr};

@@ -27,7 +27,8 @@ BackendTable::BackendTable(io::Loop& loop, SharedState& shared, bool prober, bas
 
 BackendTable::~BackendTable() { loop_.timers().disarm(sweep_timer_); }
 
-void BackendTable::begin_configuration() {
+void BackendTable::begin_configuration(const http::Limits& limits) {
+  limits_ = limits;
   for (auto& b : backends_) b->listed = false;
 }
 
@@ -85,7 +86,7 @@ base::Task<void> BackendTable::probe_while_listed(Backend& backend) {
                     random_.below(static_cast<uint64_t>(jitter.count()) + 1)));
     co_await loop_.sleep(wait);
     if (!backend.listed || !backend.check.enabled) co_return;
-    const char* failure = co_await probe(loop_, backend);
+    const char* failure = co_await probe(loop_, backend, limits_);
     if (!backend.listed) co_return;
     if (failure == kProbeNotRun) continue;  // a shortage here, not a verdict on the backend
     record_outcome(backend, failure == nullptr, loop_.now(), failure ? failure : "probe passed");

@@ -26,8 +26,9 @@ class BackendTable {
   BackendTable(const BackendTable&) = delete;
   BackendTable& operator=(const BackendTable&) = delete;
 
-  // Before the backends of a new configuration are acquired: none is listed any more.
-  void begin_configuration();
+  // Before the backends of a new configuration are acquired: none is listed any more. limits:
+  // the configuration's head limits, which the probes' answers are held to as real ones are.
+  void begin_configuration(const http::Limits& limits);
   // The backend b of pool, kept or new, now listed and configured as pool says. Counts a user.
   Backend& acquire(const config::PoolConfig& pool, const config::BackendConfig& b);
   // The user is done with it; a backend with no users left is closed and forgotten.
@@ -44,6 +45,7 @@ class BackendTable {
   bool prober_;
   base::TaskGroup& tasks_;
   FastRandom random_;  // probe jitter
+  http::Limits limits_;
   std::vector<std::unique_ptr<Backend>> backends_;
   io::Timer sweep_timer_;  // closes pooled connections idle past their timeout
 };

@@ -25,6 +25,18 @@ class ActiveHealthTest(harness.TestCase):
         statuses = collections.Counter(http_request(proxy.port, "GET", "/").status for _ in range(20))
         self.assertEqual(statuses, {200: 20})
 
+    def test_probe_answers_are_held_to_the_configured_head_limits(self):
+        # 150 header fields: over the default limit (100), within the configured one (200). A
+        # probe must take the answer that a client's request would take.
+        fields = b"".join(b"X-Field-%d: %d\r\n" % (i, i) for i in range(150))
+        backend = self.start_scripted_backend(harness.respond(b"HTTP/1.1 200 OK\r\n" + fields + b"Content-Length: 2\r\n\r\nok", then="keep"))
+        proxy = self.start_proxy([backend], FAST_PROBES + ["--max-headers", "200", "--unhealthy-threshold", "2"])
+        # Probes send Connection: close, so each is a connection of its own.
+        self.assertTrue(harness.wait_until(lambda: backend.connections >= 4, timeout=20), backend.describe())
+        self.assertNotIn("up -> down", proxy.output())
+        response = http_request(proxy.port, "GET", "/")
+        self.assertEqual((response.status, response.body), (200, b"ok"), proxy.output())
+
     def test_a_backend_that_comes_back_is_used_again(self):
         good = self.start_backend(id="good")
         port = harness.free_port()

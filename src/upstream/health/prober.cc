@@ -8,7 +8,7 @@
 
 namespace fulcrum::upstream {
 
-base::Task<const char*> probe(io::Loop& loop, const Backend& backend) {
+base::Task<const char*> probe(io::Loop& loop, const Backend& backend, const http::Limits& limits) {
   const config::HealthCheck& check = backend.check;
   const io::TimePoint deadline = loop.now() + check.timeout;
   int fd = net::connecting_socket(backend.address);
@@ -29,7 +29,7 @@ base::Task<const char*> probe(io::Loop& loop, const Backend& backend) {
   const char* failure = nullptr;
   if (r < 0) failure = "probe: send failed";
   buf.clear();
-  http::ResponseParser parser;
+  http::ResponseParser parser(limits);
   http::ResponseHead head;
   while (!failure) {
     buf.reserve(4096);

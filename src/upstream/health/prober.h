@@ -4,6 +4,7 @@
 // every interval, with up to 10% jitter so that workers and backends do not fall into step, and
 // feeds the results to the same up/down state as real requests (upstream::record_outcome).
 #include "base/task.h"
+#include "http/message.h"
 #include "io/loop.h"
 #include "upstream/backend.h"
 
@@ -14,7 +15,8 @@ namespace fulcrum::upstream {
 // a request that cannot have a socket is not held against it either.
 inline constexpr const char* kProbeNotRun = "probe: not run (no socket)";
 
-// Returns nullptr on success, kProbeNotRun, or why the probe failed.
-base::Task<const char*> probe(io::Loop& loop, const Backend& backend);
+// Returns nullptr on success, kProbeNotRun, or why the probe failed. The answer's head is held
+// to limits, as a real response's is.
+base::Task<const char*> probe(io::Loop& loop, const Backend& backend, const http::Limits& limits);
 
 }  // namespace fulcrum::upstream
