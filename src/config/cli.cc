@@ -235,8 +235,8 @@ int parse_command_line(int argc, char** argv, Config* config) {
                "Idle time of a pooled backend connection");
   add_duration(app, "--drain-timeout", &t.drain, "Time for requests in flight at shutdown");
   http::Limits& l = cli.limits;
-  add_size(app, "--max-header-size", &l.max_header_bytes, "Largest request head");
-  app.add_option("--max-headers", l.max_headers, "Most header fields in a request")
+  add_size(app, "--max-header-size", &l.max_header_bytes, "Largest request or response head");
+  app.add_option("--max-headers", l.max_headers, "Most header fields in a request or response head")
       ->capture_default_str()
       ->check(CLI::Range(1u, 10'000u));
   add_size(app, "--max-request-line", &l.max_request_line, "Longest request line");

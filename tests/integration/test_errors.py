@@ -95,6 +95,22 @@ class BackendMisbehaviourTest(harness.TestCase):
         proxy = self.start_proxy([backend])
         self.assertErrorResponse(http_request(proxy.port, "GET", "/"), 502)
 
+    def test_response_head_over_the_configured_limits_gives_502(self):
+        def head(fields):  # Content-Length is the last of `fields` fields; the body is "ok"
+            return b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(fields - 1)) + b"Content-Length: 2\r\n\r\nok"
+
+        for fields, status in ((10, 200), (11, 502)):
+            with self.subTest(fields=fields):
+                backend = self.start_scripted_backend(harness.respond(head(fields)))
+                proxy = self.start_proxy([backend], ["--max-headers", "10", "--retries", "0"])
+                self.assertEqual(http_request(proxy.port, "GET", "/").status, status)
+        head_size = len(head(10)) - len(b"ok")
+        for size, status in ((head_size, 200), (head_size - 1, 502)):
+            with self.subTest(max_header_size=size):
+                backend = self.start_scripted_backend(harness.respond(head(10)))
+                proxy = self.start_proxy([backend], ["--max-header-size", str(size), "--retries", "0"])
+                self.assertEqual(http_request(proxy.port, "GET", "/").status, status)
+
     def test_response_with_content_length_and_transfer_encoding_gives_502(self):
         backend = self.start_scripted_backend(
             harness.respond(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
