@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fulcrum::http {
@@ -125,6 +126,10 @@ inline bool equals_lower(std::string_view s, std::string_view lower) {
   }
   return true;
 }
+
+// An authority ("host", "host:port", "[v6]:port", as in a Host field) as its host and its port,
+// the port empty if there is none.
+std::pair<std::string_view, std::string_view> split_authority(std::string_view authority);
 
 // The first header named `name` (in any case), or nullptr if there is none.
 const HeaderField* find_header(const char* base, const std::vector<HeaderField>& headers,

@@ -78,16 +78,6 @@ std::optional<SchemeAndAuthority> absolute_form_authority(std::string_view targe
                             rest.substr(0, rest.find_first_of("/?#"))};
 }
 
-// An authority ("host", "host:port", "[v6]:port") as its host and its port, the port empty if
-// there is none.
-std::pair<std::string_view, std::string_view> split_authority(std::string_view authority) {
-  const size_t colon = authority.rfind(':');
-  if (colon == std::string_view::npos || authority.find(']', colon) != std::string_view::npos) {
-    return {authority, {}};  // no colon, or only those of an IPv6 literal
-  }
-  return {authority.substr(0, colon), authority.substr(colon + 1)};
-}
-
 // Whether two authorities of a `scheme` URI name the same host and port: the host without case,
 // and an empty port or the scheme's default the same as none (RFC 3986 §6.2.3), so that
 // "http://a:80/" goes with "Host: a" and "http://a/" with "Host: a:80".

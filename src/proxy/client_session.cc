@@ -347,21 +347,19 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     in_flight.reset();
     in_flight.emplace(balancer, st_->backend, backend().state.counters, loop);
 
-    bool reached = false;
-    int status = co_await attempt(x, &reached);
-    // The balancer learns from what the backend did only: not from the client leaving, a local
-    // socket shortage (503 here) or abort().
-    const bool backends_doing = status != kCloseQuietly && status != 503 && !aborted_;
-    in_flight->end(status == 0      ? upstream::Outcome::kAnswered
-                   : backends_doing ? upstream::Outcome::kFailed
-                                    : upstream::Outcome::kVoid);
+    Try tried;
+    int status = co_await attempt(x, &tried);
+    // The balancer learns from what the backend did only, as its health does.
+    in_flight->end(status == 0    ? upstream::Outcome::kAnswered
+                   : tried.blamed ? upstream::Outcome::kFailed
+                                  : upstream::Outcome::kVoid);
     if (status == 0) break;
     if (status == kCloseQuietly) co_return false;
     // A backend that was never reached (its connection failed) got nothing, and nothing of a
     // streamed body has been read yet: any request may go elsewhere. Never a second try once the
     // backend may have acted on a request that is not safe to repeat, or once body bytes left
     // that were not kept.
-    bool retry = !aborted_ && retries_left > 0 && (!reached || (body_kept && x.idempotent));
+    bool retry = !aborted_ && retries_left > 0 && (!tried.reached || (body_kept && x.idempotent));
     LOG_DEBUG("backend %s failed (%d)%s", backend().name.c_str(), status,
               retry ? "; trying another" : "");
     if (!retry) {
@@ -401,9 +399,10 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   // backend would read the next request sent on its connection as the rest of this body).
   co_await finish_upload();
   const bool request_sent = st_->upload.result == RelayResult::kDone;
-  // The client may also have sent on after a body that ended meanwhile (a pipelined request):
-  // closing with it unread would reset the connection, dropping the answer still queued.
-  if (!request_sent || !body_read) linger_ = true;
+  // The client may still send the body, or have sent on after a body that ended meanwhile (a
+  // pipelined request): closing with that unread would reset the connection, dropping the answer
+  // still queued.
+  if (!body_read) linger_ = true;
   if (download != RelayResult::kDone || st_->upload.client_failed()) {
     // Response bytes already reached the client: closing is the only honest signal left.
     LOG_DEBUG("response from %s cut short", backend().name.c_str());
@@ -414,15 +413,19 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   co_return client_keep;
 }
 
-base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
+base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
   // A copy: the configuration in force may change (and the one before be freed) meanwhile.
   const config::Timeouts t = ctx_.config().timeouts;
   io::Loop& loop = ctx_.loop;
   upstream::Backend& backend = this->backend();
-  // A try that abort() cut short (a drain that timed out, an immediate stop) says nothing about
-  // the backend, whose state other workers share and keep.
+  // The one place that holds a failure against the backend. A try that abort() cut short (a
+  // drain that timed out, an immediate stop) says nothing about it, and its state is shared with
+  // other workers, which keep it; nor do the client's failures or a local socket shortage, which
+  // never come here.
   auto failed = [&](const char* why) {
-    if (!aborted_) upstream::record_outcome(backend, false, loop.now(), why);
+    if (aborted_) return;
+    upstream::record_outcome(backend, false, loop.now(), why);
+    tried->blamed = true;
   };
   // A pooled connection may have been closed by the backend just as the request went out (a
   // backend ends idle keep-alive connections when it likes): then the request goes once more on
@@ -446,11 +449,11 @@ base::Task<int> ClientSession::attempt(Exchange& x, bool* reached) {
     if (r < 0) {
       release_backend(false);
       if (reused && !fresh_try) continue;
-      *reached = true;  // it may have read part of it
+      tried->reached = true;  // it may have read part of it
       failed("send failed");
       co_return 502;
     }
-    *reached = true;
+    tried->reached = true;
 
     if (x.expect_continue) {
       int sent = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),

@@ -52,6 +52,12 @@ class ClientSession {
     bool idempotent = false;  // RFC 9110 §9.2.2: safe to send again
   };
 
+  // What one try at a backend came to, beyond the status it returns.
+  struct Try {
+    bool reached = false;  // the backend may have got some of the request
+    bool blamed = false;   // it failed by the backend's doing, and was recorded against it
+  };
+
   // Serves requests from the bytes that have come until the connection waits idle again
   // (wait_idle()) or ends, and then deletes the session.
   base::Task<void> run();
@@ -73,9 +79,8 @@ class ClientSession {
   base::Task<bool> keep_body(uint64_t length);
   // One try at backend_: connect (or reuse), send out_ and the rest of the body, read the
   // response head into resp_. Returns 0 when resp_ is ready, kCloseQuietly when the client side
-  // failed, or the status for the client (502, 504). *reached: the backend may have got some of
-  // the request.
-  base::Task<int> attempt(Exchange& x, bool* reached);
+  // failed, or the status for the client (502, 503 when no local socket is left, 504).
+  base::Task<int> attempt(Exchange& x, Try* tried);
   // Streams the rest of the request body (length bytes after in_'s, or chunked) to backend_fd_
   // as st_->upload.
   base::Task<void> upload(http::Framing framing, uint64_t length, io::Duration client_timeout,

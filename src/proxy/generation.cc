@@ -8,9 +8,7 @@ namespace {
 // The host a request names, without its port: the Host field (an absolute-form target's
 // authority has been checked against it by the parser).
 std::string_view host_of(const char* base, const http::RequestHead& req) {
-  std::string_view host = req.host.in(base);
-  if (host.starts_with('[')) return host.substr(0, host.find(']') + 1);
-  return host.substr(0, host.rfind(':'));
+  return http::split_authority(req.host.in(base)).first;
 }
 
 // The path of the target: origin-form as it is, absolute-form from the first '/' after
