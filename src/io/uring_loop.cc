@@ -123,7 +123,7 @@ io_uring_sqe* UringLoop::next_sqe() {
 }
 
 bool UringLoop::start(Op& op) {
-  if (op.armed) return true;  // a multishot submission is there: only wait
+  if (op.armed) return true;  // a receive or accept is in the kernel: only wait
   if (is_splice(op)) {
     // io_uring's own splice runs in a worker thread whenever it would wait; the call is made
     // here instead, and a poll submission waits for the socket when it would block.
@@ -144,7 +144,14 @@ bool UringLoop::start(Op& op) {
       op.armed = true;
       break;
     case OpKind::kRecvStream:
-      io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
+      if (op.once) {
+        io_uring_prep_recv(sqe, op.fd, nullptr, 0, 0);
+        // A watch expects nothing yet (a pooled connection): trying the receive first would
+        // only fail, so the socket is polled first.
+        if (!op.waiter) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+      } else {
+        io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
+      }
       sqe->flags |= IOSQE_BUFFER_SELECT;
       sqe->buf_group = kBufferGroup;
       op.armed = true;
