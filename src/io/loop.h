@@ -150,6 +150,9 @@ class Loop {
   // Time as of the last wake-up: cheap, and what deadlines are computed from.
   TimePoint now() const { return now_; }
   TimerHeap& timers() { return timers_; }
+  // Counts the loop's rounds, each a wait, the completions it brought and the timers then due.
+  // What starts in one round reaches the kernel (io_uring) with the next round's wait.
+  uint64_t round() const { return round_; }
 
   // Runs until stop() is called, then returns after the current round of completions.
   void run();
@@ -163,12 +166,17 @@ class Loop {
   // included: the loop, not the backend, continues sends).
   virtual bool start(Op& op) = 0;
   // Waits up to timeout (negative: no limit) for completions, calls refresh_now() as soon as
-  // the wait returns, then delivers them via complete().
+  // the wait returns, then delivers them via complete(), those that delivered_first() picks
+  // before the others.
   virtual void wait(Duration timeout) = 0;
   // Deadlines set by the coroutines that completions resume count from now(): it must not be
   // the time before a long wait.
   void refresh_now() { now_ = Clock::now(); }
 
+  // The receives of `once` streams (backend connections): a batch's completions may come in any
+  // order, and delivering these first makes a pooled connection's close, or bytes it got unasked,
+  // reach its pool before a request that the same batch brings could take it.
+  static bool delivered_first(const Op& op) { return op.kind == OpKind::kRecvStream && op.once; }
   // Called by the backends when the kernel reports an op's result.
   void complete(Op& op, int result);
   // Called by io_uring for each completion of a multishot op; data: the bytes a kRecvStream
@@ -189,6 +197,7 @@ class Loop {
 
   TimerHeap timers_;
   TimePoint now_;
+  uint64_t round_ = 0;
   bool stopping_ = false;
   Timer trim_timer_;  // gives the thread's buffer and frame caches their surplus back
 };

@@ -1,6 +1,9 @@
 #include "upstream/connection_pool.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace fulcrum::upstream {
 
@@ -8,6 +11,12 @@ namespace {
 // What an idle connection's receive makes room for with epoll: bytes there mean it is spoilt,
 // however many.
 constexpr size_t kIdleRoom = 512;
+
+// Neither bytes nor the end have come.
+bool quiet(int fd) {
+  char byte;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 }  // namespace
 
 Connection* Connections::open(int fd) {
@@ -50,7 +59,10 @@ Connection* ConnectionPool::take() {
     idle_.pop_back();
     c->rx.unwatch();
     c->pool = nullptr;
-    if (connections_.loop().now() - c->since < idle_timeout_) return c;
+    const io::Loop& loop = connections_.loop();
+    if (loop.now() - c->since < idle_timeout_ && (c->round != loop.round() || quiet(c->fd))) {
+      return c;
+    }
     connections_.close(c);
   }
   return nullptr;
@@ -65,6 +77,7 @@ void ConnectionPool::put(Connection* c) {
   if (idle_.capacity() == 0) idle_.reserve(std::min<size_t>(max_idle_, 64));
   c->pool = this;
   c->since = connections_.loop().now();
+  c->round = connections_.loop().round();
   idle_.push_back(c);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "io/loop.h"
@@ -15,7 +16,10 @@ class ConnectionPool;
 // backend's close, or bytes it sends unasked (a 408 before its close, the rest of a misframed
 // response), are seen when they come: such a connection is closed, never given to a request that
 // would take those bytes for its answer. The same receive, still pending, is the first read of
-// the next request's answer: reusing a connection costs no system call to check it.
+// the next request's answer: reusing a connection costs no system call to check it, unless it
+// went idle in the loop's current round, its receive not yet in the kernel (then a peek checks it).
+// Bytes that come after that check are the next answer's, as they would be on a connection a
+// client kept (nginx's pooled connections have the same window).
 struct Connection {
   Connection(Connections& connections, io::Loop& loop, int socket)
       : rx(loop, socket, /*once=*/true), fd(socket), owner(connections) {}
@@ -25,6 +29,7 @@ struct Connection {
   Connections& owner;
   ConnectionPool* pool = nullptr;  // while idle in it
   io::TimePoint since;             // idle since
+  uint64_t round = 0;              // the loop's round when it went idle
 };
 
 // The backend connections of one loop, whoever holds them: a request, a pool, or nobody while

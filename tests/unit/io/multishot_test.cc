@@ -414,6 +414,49 @@ TEST_P(MultishotTest, WatchReturnsFalseWhenBytesAreThere) {
   EXPECT_EQ(calls, 0);
 }
 
+// A `once` stream (a backend connection's) reads nothing ahead: bytes no read asked for stay in
+// the socket, for a splice to take. And in a batch of completions, its news come before the
+// others': a pooled connection's end reaches its pool before a request of the same batch.
+TEST_P(MultishotTest, OnceStreamReadsNothingAheadAndItsNewsComeFirst) {
+  auto [fd, peer] = socket_pair();
+  auto [client_fd, client_peer] = socket_pair();
+  RecvStream stream(*loop_, fd, /*once=*/true);
+  RecvStream client(*loop_, client_fd);
+  base::Buffer buf;
+  int n = 0;
+  auto reader = [&]() -> Task<void> { n = co_await stream.read(buf, Loop::kNoDeadline, 4096); };
+  spawn(reader());
+  send_all(peer, "head");
+  ASSERT_TRUE(run_until([&] { return n != 0; }));
+  EXPECT_EQ(n, 4);
+  send_all(peer, "body");
+  int turns = 0;
+  ASSERT_TRUE(run_until([&] { return ++turns > 3; }));
+  EXPECT_EQ(unread(fd), 4);  // not taken by the stream
+
+  char body[4];
+  ASSERT_EQ(::recv(fd, body, sizeof body, 0), 4);
+  std::vector<std::string> order;
+  Ready backend_news{[&] { order.push_back("backend"); }};
+  Ready client_news{[&] { order.push_back("client"); }};
+  ASSERT_TRUE(stream.watch(Loop::kNoDeadline, 4096, &Ready::call, &backend_news));
+  ASSERT_TRUE(client.watch(Loop::kNoDeadline, 4096, &Ready::call, &client_news));
+  turns = 0;
+  ASSERT_TRUE(run_until([&] { return ++turns > 3; }));  // both in the kernel
+  send_all(client_peer, "GET");  // first the client's request, then the backend's close
+  ::shutdown(peer, SHUT_WR);
+  ASSERT_TRUE(run_until([&] { return order.size() == 2; }));
+  EXPECT_EQ(order, (std::vector<std::string>{"backend", "client"}));
+  bool closed = false;
+  auto closer = [&]() -> Task<void> {
+    co_await stream.close();
+    co_await client.close();
+    closed = true;
+  };
+  spawn(closer());
+  ASSERT_TRUE(run_until([&] { return closed; }));
+}
+
 // More connections receive at once than the ring has buffers: a receive that finds the ring
 // empty is submitted again, and every stream gets all of its bytes. Half of the streams start
 // with a watch (idle connections, that wake when bytes come).

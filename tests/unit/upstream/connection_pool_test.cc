@@ -106,6 +106,18 @@ TEST_P(ConnectionPoolTest, BytesAlreadyThereSpoilAConnectionAsItIsGivenBack) {
   EXPECT_EQ(pool.take(), nullptr);
 }
 
+// Given back and taken in the same round of the loop, a connection's receive has not reached the
+// kernel (io_uring): a close that is there already is found by a peek.
+TEST_P(ConnectionPoolTest, AConnectionGivenBackInThisRoundIsCheckedAtOnce) {
+  ConnectionPool pool(*connections_, 4, 30s);
+  int peer;
+  Connection* c = connection(&peer);
+  ::shutdown(peer, SHUT_WR);
+  pool.put(c);  // with epoll the close is seen here already
+  EXPECT_EQ(pool.take(), nullptr);
+  EXPECT_TRUE(run_until([&] { return closed(peer); }));
+}
+
 TEST_P(ConnectionPoolTest, ATakenConnectionsPendingReceiveReadsTheAnswer) {
   ConnectionPool pool(*connections_, 4, 30s);
   int peer;
