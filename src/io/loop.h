@@ -45,8 +45,8 @@ struct Op {
   OpKind kind;
   bool timed_out = false;
   bool in_progress = false;  // epoll: a connect() already returned EINPROGRESS
-  bool armed = false;  // io_uring: the kAccept or kRecvStream submission is in the kernel
-  bool once = false;   // kRecvStream, io_uring: one receive per submission, not multishot
+  bool armed = false;        // io_uring: the kAccept or kRecvStream submission is in the kernel
+  bool once = false;         // kRecvStream, io_uring: one receive per submission, not multishot
   int fd;                    // kSpliceIn, kSpliceOut: the socket
   int result = 0;
   union {

@@ -387,10 +387,10 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   RelayResult download = RelayResult::kSinkFailed;
   if (sent >= 0) {
     // The backend may wait for a body that still goes up: it is not late meanwhile.
-    download = co_await relay_body({loop, backend_->fd, backend_->rx, fd_, st_->backend_in,
-                                    pool.timeouts.backend, t.client_idle, &ctx_.pipes,
-                                    &st_->upload},
-                                   resp_framing, resp_length, dechunk);
+    download =
+        co_await relay_body({loop, backend_->fd, backend_->rx, fd_, st_->backend_in,
+                             pool.timeouts.backend, t.client_idle, &ctx_.pipes, &st_->upload},
+                            resp_framing, resp_length, dechunk);
   }
   // An upload that still runs once the answer is over is not wanted any more (nor pooled: the
   // backend would read the next request sent on its connection as the rest of this body).

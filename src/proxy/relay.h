@@ -75,7 +75,7 @@ struct RelayEnds {
   io::Duration from_timeout;
   io::Duration to_timeout;
   PipeCache* pipes = nullptr;           // when set, a large Content-Length body is spliced
-  const OtherWay* other_way = nullptr;    // when set, excuses a silent source while it goes
+  const OtherWay* other_way = nullptr;  // when set, excuses a silent source while it goes
 };
 
 // framing kContentLength relays `length` bytes; kChunked relays the chunked body as is (validated

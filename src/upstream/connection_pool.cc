@@ -15,7 +15,8 @@ constexpr size_t kIdleRoom = 512;
 // Neither bytes nor the end have come.
 bool quiet(int fd) {
   char byte;
-  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+         (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 }  // namespace
 
