@@ -6,6 +6,7 @@ import re
 import select
 import socket
 import threading
+import time
 import traceback
 
 from client import Connection
@@ -147,3 +148,49 @@ def echo_as_it_reads(conn):
         conn.send(b"%x\r\n%s\r\n" % (len(data), data))
         length -= len(data)
     conn.send(b"0\r\n\r\n")
+
+
+def paced(body, head_after=0.0, pieces=1, piece_every=0.0):
+    """A ScriptedBackend handler that answers each request on its connection (keep-alive) with a
+    200 and body, on a schedule: the head head_after seconds after the request, then the body in
+    `pieces` parts, each piece_every seconds after the one before it (the first after the head)."""
+    size = -(-len(body) // pieces)
+    parts = [body[i : i + size] for i in range(0, len(body), size)]
+
+    def handler(conn):
+        while conn.next_request() is not None:
+            time.sleep(head_after)
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+            for part in parts:
+                time.sleep(piece_every)
+                conn.send(part)
+
+    return handler
+
+
+class UploadSink:
+    """A ScriptedBackend handler that answers requests without a body (keep-alive) with `answer`
+    (by default, the request's target), answer_after seconds after they came, and reads a
+    "/upload" request to the end of its connection without answering, telling when the head
+    came and when the connection ended."""
+
+    def __init__(self, answer=None, answer_after=0.0):
+        self.answer = answer
+        self.answer_after = answer_after
+        self.head_seen = threading.Event()
+        self.ended = threading.Event()
+
+    def __call__(self, conn):
+        while True:
+            head = conn.read_until(b"\r\n\r\n")
+            if not head.endswith(b"\r\n\r\n"):
+                return
+            target = head.split(b" ", 2)[1]
+            if target == b"/upload":
+                self.head_seen.set()
+                conn.read_until_close(timeout=30)
+                self.ended.set()
+                return
+            time.sleep(self.answer_after)
+            body = target if self.answer is None else self.answer
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))

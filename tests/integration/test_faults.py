@@ -11,6 +11,7 @@ import time
 
 import harness
 from harness import MiB, build_request, http_request
+from scripted_backend import UploadSink
 
 BODY = MiB  # of the responses that fail part of the way
 PART = 256 * 1024  # what gets through before they fail
@@ -296,29 +297,6 @@ class BackendProcessFaultTest(harness.TestCase):
         self.assertEqual(response.status, 504)
         self.assertLess(time.monotonic() - started, 5, "not cut at the 2 s timeout")
         self.assertEqual(http_request(self.proxy.port, "GET", "/delay/10").status, 200)
-
-
-class UploadSink:
-    """A backend that answers requests without bodies with their target, and reads a "/upload"
-    request to the end of its connection, telling when the head came and when the connection
-    ended."""
-
-    def __init__(self):
-        self.head_seen = threading.Event()
-        self.ended = threading.Event()
-
-    def __call__(self, conn):
-        while True:
-            head = conn.read_until(b"\r\n\r\n")
-            if not head.endswith(b"\r\n\r\n"):
-                return
-            target = head.split(b" ", 2)[1]
-            if target == b"/upload":
-                self.head_seen.set()
-                conn.read_until_close(timeout=30)
-                self.ended.set()
-                return
-            conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(target), target))
 
 
 class ClientUploadFaultTest(harness.TestCase):
