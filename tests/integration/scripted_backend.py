@@ -17,6 +17,11 @@ class ScriptedConnection(Connection):
     """The server side of one connection to a ScriptedBackend."""
 
     def __init__(self, sock, server):
+        # Bytes leave when send() returns, as most HTTP servers have it. With Nagle's algorithm a
+        # small send after one not yet acknowledged waits for fulcrum's delayed ACK or its next
+        # bytes on the connection: bytes a test sends "later" could then come after fulcrum's
+        # next request on it, and be taken for its answer.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().__init__(sock=sock)
         self.server = server
 

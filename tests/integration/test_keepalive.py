@@ -229,6 +229,7 @@ class BackendReuseTest(harness.TestCase):
             (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", True),
             (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray", False),
         ]
+        answered = threading.Semaphore(0)  # the client has its answer: fulcrum read all of it
         sent = threading.Semaphore(0)
 
         def handler(conn):
@@ -240,7 +241,9 @@ class BackendReuseTest(harness.TestCase):
                 if n is None:
                     request = conn.next_request()
                     continue
-                time.sleep(0.02)  # fulcrum has pooled the connection by now
+                # Not with the answer: after it, when fulcrum has read it whole.
+                if not answered.acquire(timeout=10):
+                    return
                 data, close = unsolicited[(n - 1) % 2]
                 conn.send(data)
                 n = None
@@ -258,6 +261,7 @@ class BackendReuseTest(harness.TestCase):
             target = "/get/%d" % i
             response = conn.request("GET", target)
             self.assertEqual((response.status, response.body), (200, target.encode()), response)
+            answered.release()
 
     def test_a_request_resent_after_a_reused_connection_failed_goes_on_a_new_one(self):
         # Two connections get pooled; then each closes, without an answer, on the second request
@@ -293,7 +297,9 @@ class BackendReuseTest(harness.TestCase):
     # request body: the backend would read another request sent on it as the rest of that body.
     def test_connection_left_mid_body_is_not_reused(self):
         backend = self.start_scripted_backend(early_answer_then_slow_discard)
-        proxy = self.start_proxy([backend], ["--backend-timeout", "1s", "--no-health-checks", "--retries", "0"])
+        # The timeout is shorter than the backend stays busy with the upload (2 s, then 5 s of
+        # waiting for the rest of it), and leaves a fresh connection time to answer.
+        proxy = self.start_proxy([backend], ["--backend-timeout", "3s", "--no-health-checks", "--retries", "0"])
         uploader = self.connect(proxy)
 
         def upload():
@@ -313,7 +319,7 @@ class BackendReuseTest(harness.TestCase):
         uploader.sock.close()
         sender.join(10)
         # Another client's request gets its own answer, on a fresh connection (on the one left
-        # mid-body, the backend would still be swallowing the upload: a 504 after 1 s).
+        # mid-body, the backend would still be swallowing the upload: a 504 after 3 s).
         response = self.connect(proxy).request("GET", "/second")
         self.assertEqual((response.status, response.body), (200, b"/second"), response)
 

@@ -127,6 +127,7 @@ class ScriptedResponses:
 
     def __init__(self, forms):
         self.forms = forms
+        self.response_read = threading.Event()  # the test has the form's whole response
         self.sent_later = threading.Event()
 
     def __call__(self, conn):
@@ -147,9 +148,10 @@ class ScriptedResponses:
                 conn.reset()
                 return
             if form.later:
-                # Once fulcrum had time to take the response as complete (and maybe pool the
-                # connection); the test waits for this before its next request.
-                conn.readable_within(0.3)
+                # Once fulcrum has taken the response as complete (the test has all of it), and
+                # maybe pooled the connection; the test waits for this before its next request.
+                if not self.response_read.wait(10):
+                    return
                 conn.send(form.later)
                 self.sent_later.set()
 
@@ -168,10 +170,12 @@ class ResponseDesyncTest(harness.TestCase):
         self.assertEqual((response.status, response.body), (200, path.encode()), response)
 
     def check_form(self, i, form):
+        self.script.response_read.clear()
         self.script.sent_later.clear()
         conn = self.connect(self.proxy)
         conn.send(harness.build_request(form.method, "/form/%d" % i, host="h"))
         response, _ = conn.read_final_response(method=form.method)
+        self.script.response_read.set()
         expected = form.expected
         if isinstance(expected, BadGateway):
             self.assertErrorResponse(response, 502)
