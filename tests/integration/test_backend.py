@@ -86,19 +86,14 @@ class BackendTest(harness.TestCase):
         self.assertEqual(response.body, b"ok")
 
     def test_delay_does_not_block_a_concurrent_request(self):
+        # The delay is longer than the test: a backend that blocked during it would answer the
+        # fast request only after it (at the client's timeout, here).
         slow = Connection(self.backend.port)
         self.addCleanup(slow.close)
-        started = time.monotonic()
-        slow.send(harness.build_request("GET", "/delay/2000", host="x"))
+        slow.send(harness.build_request("GET", "/delay/600000", host="x"))
         fast = http_request(self.backend.port, "GET", "/fast")
-        fast_done = time.monotonic() - started
         self.assertEqual(fast.status, 200)
         self.assertFalse(slow.readable_within(0), "the delayed response came before the fast one")
-        response = slow.read_response()
-        slow_done = time.monotonic() - started
-        self.assertEqual(response.status, 200)
-        self.assertGreaterEqual(slow_done, 1.99)
-        self.assertLess(fast_done, slow_done)
 
     def test_delay_after_idle_time_still_waits(self):
         # A delay counts from the request, not from whenever the backend last woke up.

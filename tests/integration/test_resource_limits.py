@@ -62,12 +62,13 @@ class DescriptorLimitTest(harness.TestCase):
         # probe, a shortage lasting a few intervals took every healthy backend down, and clients
         # got 503 until enough probes passed after the shortage was over.
         backend = self.start_backend()
-        probes = ["--health-interval", "200ms", "--health-timeout", "150ms", "--unhealthy-threshold", "2", "--healthy-threshold", "10"]
+        # A probe gets the whole interval to be answered: the timeout is no part of the test.
+        probes = ["--health-interval", "500ms", "--health-timeout", "500ms", "--unhealthy-threshold", "2", "--healthy-threshold", "10"]
         proxy = self.start_proxy([backend], ["--client-header-timeout", "120s"] + probes, nofile=NOFILE)
         idle_fds = harness.fd_count(proxy.pid)
         held = [self.connect(proxy) for _ in range(HELD)]
         self.assertTrue(harness.wait_until(lambda: "pausing accepts" in proxy.output(), timeout=20), proxy.output())
-        time.sleep(1.5)  # several probe intervals at the limit (the thing under test is time)
+        time.sleep(2.0)  # several probe intervals at the limit (the thing under test is time)
         for conn in held:
             conn.close()
         self.assertTrue(harness.wait_until(lambda: harness.fd_count(proxy.pid) <= idle_fds, timeout=20))

@@ -20,9 +20,10 @@ class SlowlorisTest(harness.TestCase):
         proxy = self.start_proxy([backend], ["--client-header-timeout", "1s"])
         probe = self.stats_probe(backend)
         head = build_request("GET", "/slow", [("X-Pad", "p" * 200)], host="h")  # 60 s at this pace
-        slow = [self.connect(proxy) for _ in range(20)]
+        # Before the connections: their header timeout runs from when fulcrum accepts them.
         started = time.monotonic()
-        closed_after = {}  # connection index: seconds from its first byte to its close
+        slow = [self.connect(proxy) for _ in range(20)]
+        closed_after = {}  # connection index: seconds from `started` to its close
         served = []  # seconds each request of a normal client took meanwhile
         sent = 0
         while len(closed_after) < len(slow) and time.monotonic() - started < 15:
@@ -40,7 +41,7 @@ class SlowlorisTest(harness.TestCase):
         self.assertEqual(len(closed_after), len(slow), "still open after %.1fs" % (time.monotonic() - started))
         self.assertLess(sent, len(head), "a whole head was sent")
         for i, conn in enumerate(slow):
-            # Not before the timeout (1 s from the first byte), and not long after it.
+            # Not before the timeout (1 s from the accept), and not long after it.
             self.assertGreater(closed_after[i], 0.8, i)
             self.assertLess(closed_after[i], 8, i)
             data = conn.pending()

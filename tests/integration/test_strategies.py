@@ -1,7 +1,6 @@
 """Balancing strategies beyond plain rotation: weights, random, least_conn, p2c and hash keys."""
 
 import collections
-import threading
 
 import harness
 
@@ -45,11 +44,12 @@ class StrategyTest(harness.TestCase):
 
     def test_least_conn_avoids_the_busy_backend(self):
         a, b = self.start_backends(2)
-        proxy = self.start_proxy([a, b], ["-s", "least_conn"])
+        # The drain timeout cuts the held request when the test ends.
+        proxy = self.start_proxy([a, b], ["-s", "least_conn", "--drain-timeout", "1s"])
         probes = {"b0": self.stats_probe(a), "b1": self.stats_probe(b)}
-        slow = threading.Thread(target=harness.http_request, args=(proxy.port, "GET", "/delay/2000"))
-        slow.start()
-        self.addCleanup(slow.join)
+        # A request that its backend holds for as long as the test lasts.
+        held = self.connect(proxy)
+        held.send(harness.build_request("GET", "/delay/600000", host="h"))
         seen = collections.Counter()
 
         def slow_one_arrived():
@@ -62,6 +62,7 @@ class StrategyTest(harness.TestCase):
         # While one backend holds a request, every new one goes to the other.
         fast = servers_of(proxy, 5, "/fast")
         self.assertEqual(fast, [{"b0": "b1", "b1": "b0"}[busy]] * 5)
+        self.assertFalse(held.readable_within(0), "the held request was answered")
 
     def test_p2c_serves_from_every_backend(self):
         backends = self.start_backends(3)

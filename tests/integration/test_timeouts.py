@@ -50,10 +50,11 @@ class ClientTimeoutTest(harness.TestCase):
     def test_idle_keep_alive_connection_is_closed(self):
         proxy = self.start_proxy([self.backend], ["--client-idle-timeout", "1s"])
         conn = self.connect(proxy)
+        # The idle time starts once the answer has gone, which is after the request was sent.
+        idle_before = time.monotonic()
         self.assertEqual(conn.request("GET", "/").status, 200)
-        idle_since = time.monotonic()
         self.assertClosedWithin(conn, 10)
-        elapsed = time.monotonic() - idle_since
+        elapsed = time.monotonic() - idle_before
         self.assertGreater(elapsed, 0.5, "closed long before the idle timeout")
         self.assertLess(elapsed, 8)
         self.assertEqual(conn.pending(), b"", "bytes sent on an idle connection")
@@ -103,9 +104,11 @@ class BackendTimeoutTest(harness.TestCase):
         self.assertGreaterEqual(time.monotonic() - started, 1.0)
 
     def test_slow_backend_within_the_timeout_is_answered(self):
-        response = http_request(self.proxy.port, "GET", "/delay/300")
+        # A second of delay, well within the timeout (5 s) for a busy machine.
+        proxy = self.start_proxy([self.backend], ["--backend-timeout", "5s"])
+        response = http_request(proxy.port, "GET", "/delay/1000")
         self.assertEqual(response.status, 200)
-        self.assertEqual(response.json()["uri"], "/delay/300")
+        self.assertEqual(response.json()["uri"], "/delay/1000")
 
     def test_backend_timeout_counts_from_the_request_after_idle_time(self):
         def answer_after_half_a_second(conn):
@@ -113,38 +116,43 @@ class BackendTimeoutTest(harness.TestCase):
                 time.sleep(0.5)
                 conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
 
+        # The answers take 0.5 s, well within the timeout (3 s) for a busy machine; a timeout
+        # counted from anything before the request would fire at once after the idle time.
         slow = self.start_scripted_backend(answer_after_half_a_second)
-        proxy = self.start_proxy([slow], ["--backend-timeout", "1s"])
+        proxy = self.start_proxy([slow], ["--backend-timeout", "3s"])
         conn = self.connect(proxy)
         self.assertEqual(conn.request("GET", "/warm").status, 200)  # leaves a pooled connection
-        self.assertFalse(conn.readable_within(2.0))  # then fulcrum is idle for longer than the timeout
+        self.assertFalse(conn.readable_within(4.0))  # then fulcrum is idle for longer than the timeout
         started = time.monotonic()
         response = conn.request("GET", "/slow")
         self.assertEqual((response.status, response.body), (200, b"slow"), "after %.3fs" % (time.monotonic() - started))
 
     def test_backend_timeout_counts_from_the_end_of_a_slow_upload(self):
         # The answer is read while a chunked body goes up; a backend that answers once it has the
-        # whole body is not late, however long the client took to send it (here 2.5 s).
-        conn = self.connect(self.proxy)
+        # whole body is not late, however long the client took to send it (here 4 s, over the
+        # 3 s timeout, which leaves a busy machine time to answer after the body's end).
+        proxy = self.start_proxy([self.backend], ["--backend-timeout", "3s"])
+        conn = self.connect(proxy)
         conn.send(b"POST /slow-upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
-        for _ in range(5):
+        for _ in range(8):
             time.sleep(0.5)
             conn.send(b"5\r\nhello\r\n")
         conn.send(b"0\r\n\r\n")
         response = conn.read_response()
         self.assertEqual(response.status, 200, response)
-        self.assertEqual(response.json()["body"], "hello" * 5)
+        self.assertEqual(response.json()["body"], "hello" * 8)
 
     def test_backend_timeout_does_not_cut_an_echo_that_waits_for_a_slow_upload(self):
         # A backend that answers as it reads (an echo) is silent while the client is: its answer
         # is relayed while the body still goes up, and a pause of the client's longer than the
-        # backend timeout (here 2.5 s) does not make the backend late.
+        # backend timeout (here 4 s, over the 3 s timeout, which leaves a busy machine time to
+        # echo the rest) does not make the backend late.
         echo = self.start_scripted_backend(echo_as_it_reads)
-        proxy = self.start_proxy([echo], ["--backend-timeout", "1s"])
+        proxy = self.start_proxy([echo], ["--backend-timeout", "3s"])
         conn = self.connect(proxy)
         first, second = b"a" * (100 * 1024), b"b" * (100 * 1024)  # streamed: over the 64 KiB kept
         conn.send(b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % (len(first) + len(second)) + first)
-        time.sleep(2.5)
+        time.sleep(4.0)
         conn.send(second)
         response = conn.read_response()
         self.assertTrue(response.complete, response)
