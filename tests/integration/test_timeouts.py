@@ -117,7 +117,9 @@ class BackendTimeoutTest(harness.TestCase):
                 conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
 
         # The answers take 0.5 s, well within the timeout (3 s) for a busy machine; a timeout
-        # counted from anything before the request would fire at once after the idle time.
+        # counted from when the connection went idle would fire at once after the idle time. (A
+        # clock left stale by the idle time, by up to the second that an idle loop sleeps at
+        # most, is for test_backend_timeout_does_not_fire_early to find.)
         slow = self.start_scripted_backend(answer_after_half_a_second)
         proxy = self.start_proxy([slow], ["--backend-timeout", "3s"])
         conn = self.connect(proxy)
