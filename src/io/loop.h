@@ -173,10 +173,14 @@ class Loop {
   // the time before a long wait.
   void refresh_now() { now_ = Clock::now(); }
 
-  // The receives of `once` streams (backend connections): a batch's completions may come in any
-  // order, and delivering these first makes a pooled connection's close, or bytes it got unasked,
-  // reach its pool before a request that the same batch brings could take it.
-  static bool delivered_first(const Op& op) { return op.kind == OpKind::kRecvStream && op.once; }
+  // The receives of `once` streams (backend connections) that nobody reads: a batch's completions
+  // may come in any order, and delivering these first makes a pooled connection's close, or bytes
+  // it got unasked, reach its pool before a request that the same batch brings could take it. Not
+  // a read's: it resumes its reader, which may take a pooled connection at once (with epoll a
+  // session's sends to its client complete at once, so it can go on to its next pipelined request).
+  static bool delivered_first(const Op& op) {
+    return op.kind == OpKind::kRecvStream && op.once && !op.waiter;
+  }
   // Called by the backends when the kernel reports an op's result.
   void complete(Op& op, int result);
   // Called by io_uring for each completion of a multishot op; data: the bytes a kRecvStream

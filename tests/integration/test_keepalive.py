@@ -1,5 +1,8 @@
 """Persistent connections: pipelining, reuse of backend connections, HTTP/1.0 and closing."""
 
+import os
+import signal
+import socket
 import threading
 import time
 
@@ -41,6 +44,12 @@ def early_answer_then_slow_discard(conn):
             return
         body = request.target.encode()
         conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def stopped(pid):
+    """Whether process pid is stopped (SIGSTOP)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "T"
 
 
 class ClientKeepAliveTest(harness.TestCase):
@@ -262,6 +271,56 @@ class BackendReuseTest(harness.TestCase):
             response = conn.request("GET", target)
             self.assertEqual((response.status, response.body), (200, target.encode()), response)
             answered.release()
+
+    def test_bytes_a_pooled_connection_received_with_an_answer_never_answer_the_next_request(self):
+        # The answer to a pipelined client's first request and a 408 on a pooled connection to
+        # the other backend come while fulcrum is stopped, so that it finds both at once: the
+        # client's second request goes to that backend, as soon as the first answer is relayed.
+        # The 408 came before the second request did; whatever the order in which fulcrum sees
+        # the two, the second answer must be the request's own.
+        release = threading.Event()
+        relayed = threading.Event()
+
+        def handler(conn):
+            while True:
+                request = conn.next_request()
+                if request is None:
+                    return
+                if request.target == "/held":
+                    release.wait(10)
+                body = request.target.encode()
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                if request.target == "/held":
+                    relayed.set()
+
+        first, second = self.start_scripted_backend(handler), self.start_scripted_backend(handler)
+        proxy = self.start_proxy([first, second], ["--strategy", "round_robin"])
+        conn = self.connect(proxy)
+        for target in ("/warm/1", "/warm/2"):  # one pooled connection to each backend
+            response = conn.request("GET", target)
+            self.assertEqual((response.status, response.body), (200, target.encode()))
+        if first.requests[0].target != "/warm/1":
+            first, second = second, first
+        conn.send(build_request("GET", "/held", host="h") + build_request("GET", "/next", host="h"))
+        self.assertTrue(first.wait_for_requests(2))
+        pooled = second._open[-1]
+        processes = harness.process_tree(proxy.pid)
+        for pid in processes:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            self.assertTrue(harness.wait_until(lambda: all(stopped(pid) for pid in processes)))
+            release.set()
+            self.assertTrue(relayed.wait(10))
+            pooled.send(b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 7\r\n\r\ntimeout")
+            pooled.shutdown(socket.SHUT_WR)
+            time.sleep(0.1)  # the bytes are in fulcrum's sockets (loopback)
+        finally:
+            for pid in processes:
+                os.kill(pid, signal.SIGCONT)
+        response = conn.read_response()
+        self.assertEqual((response.status, response.body), (200, b"/held"), response)
+        response = conn.read_response()
+        self.assertEqual((response.status, response.body), (200, b"/next"), response)
 
     def test_a_request_resent_after_a_reused_connection_failed_goes_on_a_new_one(self):
         # Two connections get pooled; then each closes, without an answer, on the second request

@@ -457,6 +457,40 @@ TEST_P(MultishotTest, OnceStreamReadsNothingAheadAndItsNewsComeFirst) {
   ASSERT_TRUE(run_until([&] { return closed; }));
 }
 
+// Only the news of streams nobody reads come first (a pooled connection's): a read that a
+// batch completes resumes its reader, which may go on to take a pooled connection (epoll runs a
+// session's sends at once, so it can reach its next pipelined request), and that connection's
+// close or stray bytes in the same batch must have reached its pool before.
+TEST_P(MultishotTest, OnceStreamReadsComeAfterTheNewsOfWatchedOnes) {
+  auto [read_fd, read_peer] = socket_pair();
+  auto [idle_fd, idle_peer] = socket_pair();
+  RecvStream answer(*loop_, read_fd, /*once=*/true);
+  RecvStream pooled(*loop_, idle_fd, /*once=*/true);
+  std::vector<std::string> order;
+  Ready pooled_news{[&] { order.push_back("pooled"); }};
+  ASSERT_TRUE(pooled.watch(Loop::kNoDeadline, 4096, &Ready::call, &pooled_news));
+  base::Buffer buf;
+  auto reader = [&]() -> Task<void> {
+    co_await answer.read(buf, Loop::kNoDeadline, 4096);
+    order.push_back("reader");
+  };
+  spawn(reader());
+  int turns = 0;
+  ASSERT_TRUE(run_until([&] { return ++turns > 3; }));  // both in the kernel
+  send_all(read_peer, "HTTP");  // first the answer, then the pooled connection's 408
+  send_all(idle_peer, "408");
+  ASSERT_TRUE(run_until([&] { return order.size() == 2; }));
+  EXPECT_EQ(order, (std::vector<std::string>{"pooled", "reader"}));
+  bool closed = false;
+  auto closer = [&]() -> Task<void> {
+    co_await answer.close();
+    co_await pooled.close();
+    closed = true;
+  };
+  spawn(closer());
+  ASSERT_TRUE(run_until([&] { return closed; }));
+}
+
 // More connections receive at once than the ring has buffers: a receive that finds the ring
 // empty is submitted again, and every stream gets all of its bytes. Half of the streams start
 // with a watch (idle connections, that wake when bytes come).
