@@ -147,10 +147,12 @@ bool UringLoop::start(Op& op) {
       break;
     case OpKind::kRecvStream:
       if (op.once) {
+        // Tried at once, even for a watch (a pooled connection), which expects nothing yet: bytes
+        // or a close already there then complete it as it is submitted, ahead of every completion
+        // the kernel has yet to run (at most a few dozen each wait), so that they reach the pool
+        // before a request that came after them. Polled first, the socket's readiness queued
+        // behind those, and a request could take the connection first.
         io_uring_prep_recv(sqe, op.fd, nullptr, 0, 0);
-        // A watch expects nothing yet (a pooled connection): trying the receive first would
-        // only fail, so the socket is polled first.
-        if (!op.waiter) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
       } else {
         io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
       }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -148,6 +149,66 @@ TEST_P(ConnectionPoolTest, ATakenConnectionsPendingReceiveReadsTheAnswer) {
   ASSERT_TRUE(run_until([&] { return done; }));
   EXPECT_EQ(in.view(), "HTTP/1.1 200 OK\r\n");
   connections_->close(c);
+}
+
+// Bytes the backend sent on a connection just given back come before the requests of many
+// clients: however many news the loop finds at once, none of the clients gets that connection.
+TEST_P(ConnectionPoolTest, BytesBeforeManyRequestsSpoilAConnectionForAllOfThem) {
+  ConnectionPool pool(*connections_, 4, 30s);
+  constexpr int kClients = 64;
+  struct Client {
+    ConnectionPool* pool;
+    std::unique_ptr<io::RecvStream> rx;
+    int fd = -1;
+    int peer = -1;
+    bool called = false;
+    Connection* got = nullptr;
+    static void on_request(void* self) {
+      auto* client = static_cast<Client*>(self);
+      client->called = true;
+      client->got = client->pool->take();
+    }
+  };
+  std::vector<Client> clients(kClients);
+  for (Client& client : clients) {
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    peers_.push_back(sv[1]);
+    client.pool = &pool;
+    client.fd = sv[0];
+    client.peer = sv[1];
+    client.rx = std::make_unique<io::RecvStream>(*loop_, sv[0]);
+    ASSERT_TRUE(client.rx->watch(io::Loop::kNoDeadline, 4096, &Client::on_request, &client));
+  }
+  int turns = 0;
+  ASSERT_TRUE(run_until([&] { return ++turns > 3; }));  // the clients' receives in the kernel
+  int peer;
+  Connection* c = connection(&peer);
+  pool.put(c);  // its receive reaches the kernel with the loop's next wait, after these bytes
+  ASSERT_EQ(::write(peer, "HTTP/1.1 408", 12), 12);  // then the requests
+  for (Client& client : clients) ASSERT_EQ(::write(client.peer, "GET", 3), 3);
+  ASSERT_TRUE(run_until([&] {
+    for (const Client& client : clients) {
+      if (!client.called) return false;
+    }
+    return true;
+  }));
+  int taken = 0;
+  for (Client& client : clients) {
+    if (client.got) {
+      ++taken;
+      connections_->close(client.got);
+    }
+  }
+  EXPECT_EQ(taken, 0);
+  bool closed_all = false;
+  auto closer = [&]() -> base::Task<void> {
+    for (Client& client : clients) co_await client.rx->close();
+    closed_all = true;
+  };
+  base::spawn(closer());
+  ASSERT_TRUE(run_until([&] { return closed_all; }));
+  for (Client& client : clients) ::close(client.fd);
 }
 
 TEST_P(ConnectionPoolTest, Bounded) {
