@@ -23,34 +23,38 @@ def server_of(conn):
 
 class P2CLatencyTest(harness.TestCase):
     def test_latency_ends_at_the_response_head(self):
-        # "trickle" sends its head at once and its body over 0.3 s; "held" holds its head for
-        # 0.12 s, then sends it with the body. To the head, trickle takes about a millisecond and
-        # held 120: trickle wins every comparison, and held would need some 150 lost ones to
-        # catch up. To the end of the download it would be the other way round (300 ms against
-        # 120), and trickle would get about one request in ten.
+        # "trickle" sends its head at once and its body over 0.5 s; "held" holds its head for
+        # 0.2 s, then sends it with the body. To the head, trickle takes about a millisecond and
+        # held 200: trickle wins every comparison, and held would need some 150 lost ones to
+        # catch up (a stall of the machine on trickle's head costs it one or two). To the end of
+        # the download it would be the other way round (500 ms against 200), and trickle would
+        # get about one request in ten.
         body = b"x" * 5000
-        trickle = self.start_scripted_backend(paced(b"trickle " + body, pieces=5, piece_every=0.06))
-        held = self.start_scripted_backend(paced(b"held " + body, head_after=0.12))
+        trickle = self.start_scripted_backend(paced(b"trickle " + body, pieces=5, piece_every=0.1))
+        held = self.start_scripted_backend(paced(b"held " + body, head_after=0.2))
         proxy = self.start_proxy([trickle, held], ["-s", "p2c"])
         conn = self.connect(proxy)
-        # Until both have an average, p2c takes a measured backend and one that is not as equals.
+        # Until both have an average, p2c takes a measured backend and one that is not as equals;
+        # then a few more, for first answers that a new connection or a stall made slow.
         warm_up = []
         while set(warm_up) != {"trickle", "held"}:
             self.assertLess(len(warm_up), 40, "a backend never picked: %s" % warm_up)
             warm_up.append(server_of(conn))
+        warm_up += [server_of(conn) for _ in range(6)]
         picks = [server_of(conn) for _ in range(16)]
         self.assertGreaterEqual(picks.count("trickle"), 12, "after the warm-up %s: %s" % (warm_up, picks))
 
 
 class P2CVoidTryTest(harness.TestCase):
     def test_a_try_the_client_left_is_no_sample(self):
-        # Both backends answer in about 50 ms, and take turns. A client sends an upload, which one
-        # of them reads without answering, and leaves after HOLD seconds. Had that try counted (as
-        # a failure, or as an answer when the client left), that backend's average would be a
-        # quarter of HOLD or more, 15 times the other's, and it would lose the next 80 comparisons
-        # or so; as it is, it keeps its turns. (A backend whose answer comes late by a stall of
-        # the machine loses some turns too: about 50 for a stall of 0.8 s.)
-        hold = 3.0
+        # Both backends answer in about 50 ms. A client sends an upload, which one of them reads
+        # without answering, and leaves after `hold` seconds. Had that try counted (as a failure,
+        # or as an answer when the client left), that backend's average would be a quarter of
+        # `hold` or more, 40 times the other's, and it would lose the next 115 comparisons or so.
+        # As it is, it keeps its average and gets its turns again once the other's, which new
+        # answers keep current, is no lower: at once when both are near 50 ms, after some 50
+        # requests when a stalled machine had made its last answers five times slower.
+        hold = 8.0
         sinks = {name: UploadSink(answer=name.encode() + b" ok", answer_after=0.05) for name in ("a", "b")}
         backends = [self.start_scripted_backend(sinks[name]) for name in ("a", "b")]
         # One failure would take a backend down: the client leaving must not count as one.
@@ -67,9 +71,9 @@ class P2CVoidTryTest(harness.TestCase):
         leaving.close()
         self.assertTrue(sinks[victim].ended.wait(harness.IO_TIMEOUT), "fulcrum kept the abandoned upload's backend connection")
 
-        picks = [server_of(conn) for _ in range(60)]
+        picks = [server_of(conn) for _ in range(100)]
         self.assertNotIn("up -> down", proxy.output())
-        self.assertGreaterEqual(picks.count(victim), 5, "%s had the abandoned upload; before it: %s; after it: %s" % (victim, warm_up, picks))
+        self.assertGreaterEqual(picks.count(victim), 8, "%s had the abandoned upload; before it: %s; after it: %s" % (victim, warm_up, picks))
 
 
 if __name__ == "__main__":
