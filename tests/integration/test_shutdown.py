@@ -70,7 +70,7 @@ class ShutdownTest(harness.TestCase):
         released = threading.Event()
         self.addCleanup(released.set)
         backend = self.start_scripted_backend(answer_when_released(released, 30))
-        proxy = self.start_proxy([backend])
+        proxy = self.start_proxy([backend], ["--drain-timeout", "60s"])  # the test says when the answer comes
         conn = self.connect(proxy)
         conn.send(build_request("GET", "/in-flight", host="h"))
         self.assertTrue(backend.wait_for_requests(1), "the request never reached the backend")
@@ -101,7 +101,7 @@ class ShutdownTest(harness.TestCase):
         released = threading.Event()
         self.addCleanup(released.set)
         backend = self.start_scripted_backend(answer_when_released(released, 30))
-        proxy = self.start_proxy([backend])
+        proxy = self.start_proxy([backend], ["--drain-timeout", "60s"])  # the test says when the answer comes
         conn = self.connect(proxy)
         conn.send(build_request("GET", "/held", host="h"))
         self.assertTrue(backend.wait_for_requests(1))
@@ -146,7 +146,7 @@ class ShutdownTest(harness.TestCase):
         released = threading.Event()
         self.addCleanup(released.set)
         backend = self.start_scripted_backend(answer_when_released(released, 30))
-        proxy = self.start_proxy([backend])
+        proxy = self.start_proxy([backend], ["--drain-timeout", "60s"])  # the test says when the answer comes
         conn = self.connect(proxy)
         conn.send(build_request("GET", "/last", host="h"))
         self.assertTrue(backend.wait_for_requests(1))
