@@ -154,21 +154,11 @@ void EpollLoop::wait(Duration timeout) {
                : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(timeout).count());
   int n = ::epoll_wait(epfd_, events, 256, ms);
   refresh_now();
-  constexpr uint32_t kReadable = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
-  bool first[256];
   for (int i = 0; i < n; ++i) {
-    const int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
-    const auto generation = static_cast<uint32_t>(events[i].data.u64 >> 32);
-    const FdState& s = state(fd);
-    first[i] = (events[i].events & kReadable) && s.generation == generation && s.reader &&
-               delivered_first(*s.reader);
-    if (first[i]) retry(fd, generation, false);
-  }
-  for (int i = 0; i < n; ++i) {
-    const int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
-    const auto generation = static_cast<uint32_t>(events[i].data.u64 >> 32);
-    const uint32_t ev = events[i].events;
-    if ((ev & kReadable) && !first[i]) retry(fd, generation, false);
+    int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
+    auto generation = static_cast<uint32_t>(events[i].data.u64 >> 32);
+    uint32_t ev = events[i].events;
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) retry(fd, generation, false);
     if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) retry(fd, generation, true);
   }
 }

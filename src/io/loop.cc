@@ -182,7 +182,6 @@ void Loop::run() {
   while (!stopping_) {
     Duration timeout = timers_.empty() ? Duration(-1) : timers_.next() - Clock::now();
     if (!timers_.empty() && timeout < Duration::zero()) timeout = Duration::zero();
-    ++round_;
     wait(timeout);
     refresh_now();
     timers_.fire_due(now_);

@@ -45,8 +45,7 @@ struct Op {
   OpKind kind;
   bool timed_out = false;
   bool in_progress = false;  // epoll: a connect() already returned EINPROGRESS
-  bool armed = false;        // io_uring: the kAccept or kRecvStream submission is in the kernel
-  bool once = false;         // kRecvStream, io_uring: one receive per submission, not multishot
+  bool armed = false;        // io_uring: the multishot submission is in the kernel
   int fd;                    // kSpliceIn, kSpliceOut: the socket
   int result = 0;
   union {
@@ -150,9 +149,6 @@ class Loop {
   // Time as of the last wake-up: cheap, and what deadlines are computed from.
   TimePoint now() const { return now_; }
   TimerHeap& timers() { return timers_; }
-  // Counts the loop's rounds, each a wait, the completions it brought and the timers then due.
-  // What starts in one round reaches the kernel (io_uring) with the next round's wait.
-  uint64_t round() const { return round_; }
 
   // Runs until stop() is called, then returns after the current round of completions.
   void run();
@@ -166,21 +162,12 @@ class Loop {
   // included: the loop, not the backend, continues sends).
   virtual bool start(Op& op) = 0;
   // Waits up to timeout (negative: no limit) for completions, calls refresh_now() as soon as
-  // the wait returns, then delivers them via complete(), those that delivered_first() picks
-  // before the others.
+  // the wait returns, then delivers them via complete().
   virtual void wait(Duration timeout) = 0;
   // Deadlines set by the coroutines that completions resume count from now(): it must not be
   // the time before a long wait.
   void refresh_now() { now_ = Clock::now(); }
 
-  // The receives of `once` streams (backend connections) that nobody reads: a batch's completions
-  // may come in any order, and delivering these first makes a pooled connection's close, or bytes
-  // it got unasked, reach its pool before a request that the same batch brings could take it. Not
-  // a read's: it resumes its reader, which may take a pooled connection at once (with epoll a
-  // session's sends to its client complete at once, so it can go on to its next pipelined request).
-  static bool delivered_first(const Op& op) {
-    return op.kind == OpKind::kRecvStream && op.once && !op.waiter;
-  }
   // Called by the backends when the kernel reports an op's result.
   void complete(Op& op, int result);
   // Called by io_uring for each completion of a multishot op; data: the bytes a kRecvStream
@@ -201,7 +188,6 @@ class Loop {
 
   TimerHeap timers_;
   TimePoint now_;
-  uint64_t round_ = 0;
   bool stopping_ = false;
   Timer trim_timer_;  // gives the thread's buffer and frame caches their surplus back
 };

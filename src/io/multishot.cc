@@ -57,10 +57,9 @@ void Acceptor::on_completion(Op& op, int result) {
   self.has_result_ = true;
 }
 
-RecvStream::RecvStream(Loop& loop, int fd, bool once) {
+RecvStream::RecvStream(Loop& loop, int fd) {
   op_.kind = OpKind::kRecvStream;
   op_.fd = fd;
-  op_.once = once;
   op_.loop = &loop;
 }
 
@@ -110,22 +109,6 @@ bool RecvStream::watch(TimePoint deadline, size_t room, void (*ready)(void*), vo
   return true;
 }
 
-void RecvStream::unwatch() {
-  op_.loop->timers().disarm(op_.deadline);
-  ready_ = nullptr;
-}
-
-bool RecvStream::close(void (*done)(void*), void* arg) {
-  assert(!op_.waiter);
-  if (!op_.armed) return false;
-  op_.loop->timers().disarm(op_.deadline);
-  closing_ = true;
-  ready_ = done;
-  ready_arg_ = arg;
-  op_.loop->cancel(op_);
-  return true;
-}
-
 void RecvStream::interrupt() {
   if (!op_.waiter) return;
   op_.loop->timers().disarm(op_.deadline);
@@ -134,7 +117,7 @@ void RecvStream::interrupt() {
 }
 
 void RecvStream::notify() {
-  if (!ready_ || closing_ || (pending_.empty() && end_ == kOpen)) return;
+  if (!ready_ || (pending_.empty() && end_ == kOpen)) return;
   op_.loop->timers().disarm(op_.deadline);
   auto ready = std::exchange(ready_, nullptr);
   ready(ready_arg_);
@@ -182,11 +165,7 @@ void RecvStream::on_completion(Op& op, int result, const char* data) {
   s.pausing_ = false;
   if (s.closing_) {
     s.closing_ = false;
-    if (op.waiter) {
-      op.loop->complete(op, 0);
-    } else {
-      std::exchange(s.ready_, nullptr)(s.ready_arg_);
-    }
+    op.loop->complete(op, 0);
     return;
   }
   if (result > 0) {

@@ -60,15 +60,11 @@ class Acceptor {
 // a multishot receive, at most 32 ring buffers (io_uring's retry limit), 512 KiB. With epoll a
 // read waits for readiness, then receives into buf, making `room` bytes of space only once bytes
 // are there, and nothing is read ahead.
-//
-// A stream made with `once` reads nothing ahead with io_uring either: each read (or watch) is one
-// receive submission, which ends with its completion. A backend connection is read that way, since
-// the rest of a body may go by splice, from the socket itself.
 class RecvStream {
  public:
   static constexpr size_t kPendingMax = 64 * 1024;
 
-  RecvStream(Loop& loop, int fd, bool once = false);
+  RecvStream(Loop& loop, int fd);
   ~RecvStream();
   RecvStream(const RecvStream&) = delete;
   RecvStream& operator=(const RecvStream&) = delete;
@@ -99,9 +95,6 @@ class RecvStream {
   // stream or the deadline come (then the read returns -ETIMEDOUT), and the read that follows
   // returns at once. An idle connection waits this way, with no coroutine frame. room as in read.
   bool watch(TimePoint deadline, size_t room, void (*ready)(void*), void* arg);
-  // Ends a watch without its call, for a reader that comes now: the receive stays pending (what
-  // it brings goes to the next read).
-  void unwatch();
 
   // Ends a read in progress soon, as its deadline would (it returns -ETIMEDOUT, or bytes that
   // came first), for a reader that is no longer wanted; the stream stays open.
@@ -121,9 +114,6 @@ class RecvStream {
     RecvStream& s_;
   };
   CloseAwaiter close() { return CloseAwaiter(*this); }
-  // The same without a coroutine, for a stream nobody reads: returns false if the socket may be
-  // closed now; else done(arg) is called once the receive has ended.
-  bool close(void (*done)(void*), void* arg);
 
  private:
   friend class Loop;
@@ -141,7 +131,7 @@ class RecvStream {
   bool closing_ = false;  // close() waits for the submission's last completion
   bool pausing_ = false;  // the submission was cancelled because pending_ was full
   base::Buffer pending_;
-  void (*ready_)(void*) = nullptr;  // while a watch is set, or close()'s done
+  void (*ready_)(void*) = nullptr;  // while a watch is set
   void* ready_arg_ = nullptr;
 };
 

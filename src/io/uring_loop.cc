@@ -19,8 +19,6 @@ constexpr unsigned kEntries = 4096;
 constexpr unsigned kRingBuffers = 128;
 constexpr unsigned kRingBufferSize = 16 * 1024;
 constexpr unsigned kBufferGroup = 0;
-// Completions taken from the ring at a time.
-constexpr unsigned kBatch = 256;
 
 // Multishot receive came with Linux 6.0 (multishot accept and buffer rings with 5.19); an older
 // kernel refuses it only when a receive is submitted, too late to choose epoll instead.
@@ -125,7 +123,7 @@ io_uring_sqe* UringLoop::next_sqe() {
 }
 
 bool UringLoop::start(Op& op) {
-  if (op.armed) return true;  // a receive or accept is in the kernel: only wait
+  if (op.armed) return true;  // a multishot submission is there: only wait
   if (is_splice(op)) {
     // io_uring's own splice runs in a worker thread whenever it would wait; the call is made
     // here instead, and a poll submission waits for the socket when it would block.
@@ -146,16 +144,7 @@ bool UringLoop::start(Op& op) {
       op.armed = true;
       break;
     case OpKind::kRecvStream:
-      if (op.once) {
-        // Tried at once, even for a watch (a pooled connection), which expects nothing yet: bytes
-        // or a close already there then complete it as it is submitted, ahead of every completion
-        // the kernel has yet to run (at most a few dozen each wait), so that they reach the pool
-        // before a request that came after them. Polled first, the socket's readiness queued
-        // behind those, and a request could take the connection first.
-        io_uring_prep_recv(sqe, op.fd, nullptr, 0, 0);
-      } else {
-        io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
-      }
+      io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
       sqe->flags |= IOSQE_BUFFER_SELECT;
       sqe->buf_group = kBufferGroup;
       op.armed = true;
@@ -196,50 +185,33 @@ void UringLoop::wait(Duration timeout) {
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
   }
   refresh_now();
-  // The entries stay in the ring until the batch is handled: the kernel writes new ones after
-  // them (or, the ring full, to its overflow list), never over them.
-  io_uring_cqe* batch[kBatch];
-  bool first[kBatch];
-  for (;;) {
-    const unsigned n = io_uring_peek_batch_cqe(&ring_, batch, kBatch);
-    if (n == 0) break;
-    for (unsigned i = 0; i < n; ++i) {
-      const auto* op = static_cast<const Op*>(io_uring_cqe_get_data(batch[i]));
-      first[i] = op && delivered_first(*op);
-      if (first[i]) handle(*batch[i]);
+  while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+    auto* op = static_cast<Op*>(io_uring_cqe_get_data(cqe));
+    const int res = cqe->res;
+    const unsigned flags = cqe->flags;
+    io_uring_cqe_seen(&ring_, cqe);
+    if (!op) continue;
+    if (is_splice(*op)) {
+      // The socket is ready (res: its poll mask): the call again. Or the poll was cancelled.
+      if (res < 0) {
+        complete(*op, res);
+      } else if (!start(*op)) {
+        complete(*op, op->result);
+      }
+      continue;
     }
-    for (unsigned i = 0; i < n; ++i) {
-      if (!first[i]) handle(*batch[i]);
-    }
-    io_uring_cq_advance(&ring_, n);
-  }
-}
-
-void UringLoop::handle(const io_uring_cqe& cqe) {
-  auto* op = static_cast<Op*>(io_uring_cqe_get_data(&cqe));
-  const int res = cqe.res;
-  const unsigned flags = cqe.flags;
-  if (!op) return;
-  if (is_splice(*op)) {
-    // The socket is ready (res: its poll mask): the call again. Or the poll was cancelled.
-    if (res < 0) {
+    if (op->kind != OpKind::kAccept && op->kind != OpKind::kRecvStream) {
       complete(*op, res);
-    } else if (!start(*op)) {
-      complete(*op, op->result);
+      continue;
     }
-    return;
+    if (!(flags & IORING_CQE_F_BUFFER)) {
+      deliver(*op, res, nullptr, flags & IORING_CQE_F_MORE);
+      continue;
+    }
+    const unsigned id = flags >> IORING_CQE_BUFFER_SHIFT;
+    deliver(*op, res, buffers_ + size_t{id} * kRingBufferSize, flags & IORING_CQE_F_MORE);
+    give_back(id);
   }
-  if (op->kind != OpKind::kAccept && op->kind != OpKind::kRecvStream) {
-    complete(*op, res);
-    return;
-  }
-  if (!(flags & IORING_CQE_F_BUFFER)) {
-    deliver(*op, res, nullptr, flags & IORING_CQE_F_MORE);
-    return;
-  }
-  const unsigned id = flags >> IORING_CQE_BUFFER_SHIFT;
-  deliver(*op, res, buffers_ + size_t{id} * kRingBufferSize, flags & IORING_CQE_F_MORE);
-  give_back(id);
 }
 
 }  // namespace fulcrum::io

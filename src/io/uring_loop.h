@@ -30,7 +30,6 @@ class UringLoop final : public Loop {
   UringLoop() = default;
   bool setup_buffer_ring(std::string* error);
   io_uring_sqe* next_sqe();
-  void handle(const io_uring_cqe& cqe);
   void give_back(unsigned buffer_id);
 
   io_uring ring_{};

@@ -114,7 +114,7 @@ ClientSession::ClientSession(ProxyContext& ctx, int fd) : ctx_(ctx), fd_(fd), rx
 }
 
 ClientSession::~ClientSession() {
-  if (backend_) ctx_.backends.connections().close(backend_);
+  if (backend_fd_ >= 0) ctx_.loop.close(backend_fd_);
   ctx_.loop.close(fd_);
   if (prev_)
     prev_->next_ = next_;
@@ -130,7 +130,7 @@ ClientSession::~ClientSession() {
 void ClientSession::abort() {
   aborted_ = true;
   ::shutdown(fd_, SHUT_RDWR);
-  if (backend_) ::shutdown(backend_->fd, SHUT_RDWR);
+  if (backend_fd_ >= 0) ::shutdown(backend_fd_, SHUT_RDWR);
 }
 
 base::Task<bool> ClientSession::exchange() {
@@ -189,27 +189,31 @@ base::Task<int> ClientSession::read_request_head() {
 
 base::Task<int> ClientSession::open_backend(bool fresh, bool* reused) {
   upstream::Backend& b = backend();
-  backend_ = fresh ? nullptr : b.idle.take();
-  *reused = backend_ != nullptr;
-  if (backend_) co_return 0;
-  const int fd = net::connecting_socket(b.address);
+  int fd = fresh ? -1 : b.idle.take();
+  *reused = fd >= 0;
+  if (fd >= 0) co_return fd;
+  fd = net::connecting_socket(b.address);
   if (fd < 0) co_return fd;
-  backend_ = ctx_.backends.connections().open(fd);  // for abort(), which must reach a connect too
-  const int r = co_await ctx_.loop.connect(fd, b.address.sa(), b.address.len,
-                                           ctx_.loop.now() + b.timeouts.connect);
-  if (r < 0) release_backend(false);
-  co_return r;
+  backend_fd_ = fd;  // for abort(), which must reach a connect in progress too
+  int r = co_await ctx_.loop.connect(fd, b.address.sa(), b.address.len,
+                                     ctx_.loop.now() + b.timeouts.connect);
+  if (r < 0) {
+    ctx_.loop.close(fd);
+    backend_fd_ = -1;
+    co_return r;
+  }
+  co_return fd;
 }
 
 void ClientSession::release_backend(bool reusable) {
-  if (!backend_) return;
+  if (backend_fd_ < 0) return;
   if (reusable && st_->backend_in.empty()) {
-    backend().idle.put(backend_);
+    backend().idle.put(backend_fd_);
   } else {
-    ctx_.backends.connections().close(backend_);
+    ctx_.loop.close(backend_fd_);
     st_->backend_in.clear();
   }
-  backend_ = nullptr;
+  backend_fd_ = -1;
 }
 
 base::Task<void> ClientSession::send_error(int status) {
@@ -387,10 +391,9 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   RelayResult download = RelayResult::kSinkFailed;
   if (sent >= 0) {
     // The backend may wait for a body that still goes up: it is not late meanwhile.
-    download =
-        co_await relay_body({loop, backend_->fd, backend_->rx, fd_, st_->backend_in,
-                             pool.timeouts.backend, t.client_idle, &ctx_.pipes, &st_->upload},
-                            resp_framing, resp_length, dechunk);
+    download = co_await relay_body({loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend,
+                                    t.client_idle, nullptr, &ctx_.pipes, &st_->upload},
+                                   resp_framing, resp_length, dechunk);
   }
   // An upload that still runs once the answer is over is not wanted any more (nor pooled: the
   // backend would read the next request sent on its connection as the rest of this body).
@@ -432,15 +435,16 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
       x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
   for (bool fresh_try = false;; fresh_try = true) {
     bool reused = false;
-    const int opened = co_await open_backend(fresh_try, &reused);
+    int fd = co_await open_backend(fresh_try, &reused);
     // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
     // the client is told that the service is overloaded for now.
-    if (net::out_of_sockets(opened)) co_return 503;
-    if (opened < 0) {
-      failed(opened == -ETIMEDOUT ? "connect timeout" : "connect failed");
-      co_return opened == -ETIMEDOUT ? 504 : 502;
+    if (net::out_of_sockets(fd)) co_return 503;
+    if (fd < 0) {
+      failed(fd == -ETIMEDOUT ? "connect timeout" : "connect failed");
+      co_return fd == -ETIMEDOUT ? 504 : 502;
     }
-    int r = co_await loop.send(backend_->fd, st_->out.data(), st_->out.size(),
+    backend_fd_ = fd;
+    int r = co_await loop.send(fd, st_->out.data(), st_->out.size(),
                                loop.now() + backend.timeouts.backend);
     if (r < 0) {
       release_backend(false);
@@ -497,14 +501,14 @@ base::Task<void> ClientSession::upload(http::Framing framing, uint64_t length,
                                        io::Duration client_timeout, io::Duration backend_timeout) {
   io::Loop& loop = ctx_.loop;
   const RelayResult r = co_await relay_body(
-      {loop, fd_, rx_, backend_->fd, in_, client_timeout, backend_timeout}, framing, length, false);
+      {loop, fd_, backend_fd_, in_, client_timeout, backend_timeout, &rx_}, framing, length, false);
   Upload& u = st_->upload;
   u.result = r;
   u.running = false;
   u.ended = loop.now();
   // The request is void: the backend connection is shut down so that the wait for its answer
   // ends too.
-  if (u.client_failed()) ::shutdown(backend_->fd, SHUT_RDWR);
+  if (u.client_failed()) ::shutdown(backend_fd_, SHUT_RDWR);
   // The session may be gone once the joiner has resumed: nothing after this.
   if (auto joiner = std::exchange(u.joiner, nullptr)) joiner.resume();
 }
@@ -515,7 +519,7 @@ base::Task<void> ClientSession::finish_upload() {
   u.stopped = true;
   // The upload waits either to send to the backend, which the shutdown fails, or for the
   // client's bytes, which the interrupt ends.
-  ::shutdown(backend_->fd, SHUT_RDWR);
+  ::shutdown(backend_fd_, SHUT_RDWR);
   rx_.interrupt();
   struct Join {
     Upload& u;
@@ -563,9 +567,12 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
           continue;
       }
     }
-    const int n = co_await backend_->rx.read(st_->backend_in, deadline, kReadSize);
+    st_->backend_in.reserve(kReadSize);
+    int n = co_await loop.recv(backend_fd_, st_->backend_in.write_ptr(), st_->backend_in.writable(),
+                               deadline);
     if (n > 0) {
       st_->response_bytes += static_cast<uint64_t>(n);
+      st_->backend_in.commit(static_cast<size_t>(n));
       continue;
     }
     // The backend is not late while the body still goes up: its time counts from the body's end.

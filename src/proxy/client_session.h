@@ -81,15 +81,15 @@ class ClientSession {
   // response head into resp_. Returns 0 when resp_ is ready, kCloseQuietly when the client side
   // failed, or the status for the client (502, 503 when no local socket is left, 504).
   base::Task<int> attempt(Exchange& x, Try* tried);
-  // Streams the rest of the request body (length bytes after in_'s, or chunked) to backend_
+  // Streams the rest of the request body (length bytes after in_'s, or chunked) to backend_fd_
   // as st_->upload.
   base::Task<void> upload(http::Framing framing, uint64_t length, io::Duration client_timeout,
                           io::Duration backend_timeout);
   // Stops the upload if it still runs, and waits for its end: before the backend connection
   // goes, or the request does.
   base::Task<void> finish_upload();
-  // Sets backend_ to a pooled connection to backend() or, when there is none or fresh is set, to
-  // a new one; returns 0 or -errno.
+  // Reuses a pooled connection to backend_ or, when there is none or fresh is set, connects;
+  // returns the fd or -errno.
   base::Task<int> open_backend(bool fresh, bool* reused);
   // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0,
   // kCloseQuietly when relaying one to the client failed, or the status to answer the client
@@ -108,7 +108,7 @@ class ClientSession {
   // The members an idle connection keeps, so as few as will do (what a request needs is in st_).
   ProxyContext& ctx_;
   int fd_;
-  upstream::Connection* backend_ = nullptr;  // while a try uses one
+  int backend_fd_ = -1;
   uint32_t requests_ = 0;
   // The client may still be sending what will not be read (a body after an error response or an
   // early answer): linger before closing.

@@ -124,7 +124,13 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
     io::TimePoint deadline = e.loop.now() + e.from_timeout;
     int n = 0;
     do {
-      n = co_await e.from_stream.read(e.buf, deadline, kReadSize);
+      if (e.from_stream) {
+        n = co_await e.from_stream->read(e.buf, deadline, kReadSize);
+      } else {
+        e.buf.reserve(kReadSize);
+        n = co_await e.loop.recv(e.from, e.buf.write_ptr(), e.buf.writable(), deadline);
+        if (n > 0) e.buf.commit(static_cast<size_t>(n));
+      }
     } while (n == -ETIMEDOUT && excused(e, &deadline));
     if (n == 0 && framing == http::Framing::kUntilClose) co_return RelayResult::kDone;
     if (n <= 0) co_return RelayResult::kSourceFailed;

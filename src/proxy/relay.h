@@ -69,13 +69,13 @@ struct OtherWay {
 struct RelayEnds {
   io::Loop& loop;
   int from;
-  io::RecvStream& from_stream;  // reads `from`; a `once` stream when a body may be spliced
   int to;
   base::Buffer& buf;  // holds what was already read from `from`; bytes after the body stay in it
   io::Duration from_timeout;
   io::Duration to_timeout;
-  PipeCache* pipes = nullptr;           // when set, a large Content-Length body is spliced
-  const OtherWay* other_way = nullptr;  // when set, excuses a silent source while it goes
+  io::RecvStream* from_stream = nullptr;  // reads `from` through it, when set (a client)
+  PipeCache* pipes = nullptr;             // when set, a large Content-Length body is spliced
+  const OtherWay* other_way = nullptr;    // when set, excuses a silent source while it goes
 };
 
 // framing kContentLength relays `length` bytes; kChunked relays the chunked body as is (validated

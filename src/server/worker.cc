@@ -22,8 +22,6 @@ Worker::Worker(io::Loop& loop, upstream::SharedState& shared, bool prober,
   drain_timer_.fire = &Worker::on_drain_timeout;
   ctx_.on_drained_arg = this;
   ctx_.on_drained = [](void* self) { static_cast<Worker*>(self)->finish_if_drained(); };
-  backends_.connections().on_none_arg = this;
-  backends_.connections().on_none = ctx_.on_drained;
 }
 
 Worker::~Worker() { loop_.timers().disarm(drain_timer_); }
@@ -112,11 +110,7 @@ void Worker::abort_sessions() {
 }
 
 void Worker::finish_if_drained() {
-  if (!ctx_.draining || open_listeners_ != 0 || ctx_.session_count != 0) return;
-  // Pooled backend connections have a receive pending in the kernel, which must end before the
-  // loop does: the last one to close stops it.
-  backends_.close_idle();
-  if (backends_.connections().count() == 0) loop_.stop();
+  if (ctx_.draining && open_listeners_ == 0 && ctx_.session_count == 0) loop_.stop();
 }
 
 }  // namespace fulcrum::server

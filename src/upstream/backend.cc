@@ -4,14 +4,14 @@
 
 namespace fulcrum::upstream {
 
-Backend::Backend(Connections& connections, std::string pool_name, const config::BackendConfig& b,
+Backend::Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
                  const config::PoolConfig& p, SharedBackend* shared)
     : pool(std::move(pool_name)),
       name(b.host + ":" + std::to_string(b.port)),
       address(b.address),
       state(shared ? *shared : own_state),
       health(state.health),
-      idle(connections, p.pool_size, p.timeouts.pool_idle) {
+      idle(loop, p.pool_size, p.timeouts.pool_idle) {
   configure(p);
 }
 

@@ -15,7 +15,7 @@ namespace fulcrum::upstream {
 
 struct Backend {
   // shared: its slot in the instance's SharedState, or nullptr to keep one of its own.
-  Backend(Connections& connections, std::string pool_name, const config::BackendConfig& b,
+  Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
           const config::PoolConfig& pool, SharedBackend* shared);
 
   // Takes the settings of the pool as the newest configuration has them; health and idle

@@ -19,12 +19,7 @@ bool same_address(const net::Address& a, const net::Address& b) {
 
 BackendTable::BackendTable(io::Loop& loop, SharedState& shared, bool prober, base::TaskGroup& tasks,
                            uint64_t seed)
-    : loop_(loop),
-      shared_(shared),
-      prober_(prober),
-      tasks_(tasks),
-      random_(seed),
-      connections_(loop) {
+    : loop_(loop), shared_(shared), prober_(prober), tasks_(tasks), random_(seed) {
   sweep_timer_.owner = this;
   sweep_timer_.fire = &BackendTable::sweep;
   loop_.timers().arm(sweep_timer_, loop_.now() + kMaxSweepPeriod);
@@ -54,7 +49,7 @@ Backend& BackendTable::acquire(const config::PoolConfig& pool, const config::Bac
       LOG_WARN("backend %s (pool %s): no room left to share its state between workers",
                name.c_str(), pool.name.c_str());
     }
-    backends_.push_back(std::make_unique<Backend>(connections_, pool.name, b, pool, shared));
+    backends_.push_back(std::make_unique<Backend>(loop_, pool.name, b, pool, shared));
     backend = backends_.back().get();
   }
   ++backend->users;
@@ -65,10 +60,6 @@ Backend& BackendTable::acquire(const config::PoolConfig& pool, const config::Bac
     tasks_.start(probe_while_listed(*backend));
   }
   return *backend;
-}
-
-void BackendTable::close_idle() {
-  for (auto& b : backends_) b->idle.close_all();
 }
 
 void BackendTable::release(Backend& backend) {

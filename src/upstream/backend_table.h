@@ -34,9 +34,6 @@ class BackendTable {
   // The user is done with it; a backend with no users left is closed and forgotten.
   void release(Backend& backend);
   size_t size() const { return backends_.size(); }
-  Connections& connections() { return connections_; }
-  // Closes the idle connections of every backend (a worker that ends).
-  void close_idle();
   SharedState& shared() const { return shared_; }
 
  private:
@@ -49,7 +46,6 @@ class BackendTable {
   base::TaskGroup& tasks_;
   FastRandom random_;  // probe jitter
   http::Limits limits_;
-  Connections connections_;  // before the backends, whose pools close theirs as they go
   std::vector<std::unique_ptr<Backend>> backends_;
   io::Timer sweep_timer_;  // closes pooled connections idle past their timeout
 };

@@ -52,9 +52,7 @@ class RelayTest : public ::testing::TestWithParam<io::Backend> {
       ++finished;
     };
     auto relayer = [&]() -> base::Task<void> {
-      // A once stream, as a backend connection's: nothing is read ahead of the splice.
-      io::RecvStream stream(*loop_, from_[0], /*once=*/true);
-      result = co_await relay_body({*loop_, from_[0], stream, to_[0], buf_, 10s, 10s, &pipes_},
+      result = co_await relay_body({*loop_, from_[0], to_[0], buf_, 10s, 10s, nullptr, &pipes_},
                                    http::Framing::kContentLength, length, false);
       ::shutdown(to_[0], SHUT_WR);
       ++finished;

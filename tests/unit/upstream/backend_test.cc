@@ -27,8 +27,7 @@ class BackendTest : public ::testing::Test {
 };
 
 TEST_F(BackendTest, WithoutSlowStartARecoveredBackendTakesItsFullShare) {
-  Connections connections(*loop_);
-  Backend b(connections, "web", address_, pool_, nullptr);
+  Backend b(*loop_, "web", address_, pool_, nullptr);
   io::TimePoint t0 = io::TimePoint{} + seconds(100);
   b.health.record_failure(t0);
   b.health.record_success(t0 + seconds(1));
@@ -37,8 +36,7 @@ TEST_F(BackendTest, WithoutSlowStartARecoveredBackendTakesItsFullShare) {
 
 TEST_F(BackendTest, SlowStartRampsLinearlyFromTenPercentAtItsRecovery) {
   pool_.slow_start = std::chrono::milliseconds(10'000);
-  Connections connections(*loop_);
-  Backend b(connections, "web", address_, pool_, nullptr);
+  Backend b(*loop_, "web", address_, pool_, nullptr);
   io::TimePoint t0 = io::TimePoint{} + seconds(100);
   EXPECT_EQ(b.ramp(t0), 1.0);  // never down: no ramp
   b.health.record_failure(t0);
