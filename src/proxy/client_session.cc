@@ -28,6 +28,11 @@ constexpr uint64_t kKeptBodyMax = 64 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(5);
 constexpr uint64_t kLingerMaxBytes = 64 * 1024 * 1024;
 constexpr size_t kRequestIdSize = 32;
+// A request that cannot be sent again goes only on a pooled connection idle for less than this:
+// a backend closes idle keep-alive connections after a timeout of its own (2 s in gunicorn, 5 s in
+// Node.js, Apache and uvicorn, more elsewhere), and one that closes just as such a request comes
+// in would fail it with a 502. Connecting costs far less than that.
+constexpr auto kUnsafeReuseAge = std::chrono::seconds(1);
 
 // A request id as nginx's $request_id: 32 hex digits, 128 random bits.
 std::string_view make_request_id(upstream::FastRandom& random, char (&out)[kRequestIdSize]) {
@@ -187,9 +192,9 @@ base::Task<int> ClientSession::read_request_head() {
   }
 }
 
-base::Task<int> ClientSession::open_backend(bool fresh, bool* reused) {
+base::Task<int> ClientSession::open_backend(bool fresh, io::Duration max_idle, bool* reused) {
   upstream::Backend& b = backend();
-  int fd = fresh ? -1 : b.idle.take();
+  int fd = fresh ? -1 : b.idle.take(max_idle);
   *reused = fd >= 0;
   if (fd >= 0) co_return fd;
   fd = net::connecting_socket(b.address);
@@ -431,11 +436,14 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
   // backend ends idle keep-alive connections when it likes): then the request goes once more on
   // a fresh connection, when nothing of it can have been acted on (the send failed) or nothing
   // came back and it is safe to send again (idempotent, and whole in st_->out), as nginx does.
+  // One that is not goes on a pooled connection only while the backend is unlikely to be closing
+  // it (kUnsafeReuseAge).
   const bool resendable =
       x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
   for (bool fresh_try = false;; fresh_try = true) {
     bool reused = false;
-    int fd = co_await open_backend(fresh_try, &reused);
+    int fd = co_await open_backend(fresh_try, resendable ? io::Duration::max() : kUnsafeReuseAge,
+                                   &reused);
     // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
     // the client is told that the service is overloaded for now.
     if (net::out_of_sockets(fd)) co_return 503;

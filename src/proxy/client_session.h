@@ -88,9 +88,9 @@ class ClientSession {
   // Stops the upload if it still runs, and waits for its end: before the backend connection
   // goes, or the request does.
   base::Task<void> finish_upload();
-  // Reuses a pooled connection to backend_ or, when there is none or fresh is set, connects;
-  // returns the fd or -errno.
-  base::Task<int> open_backend(bool fresh, bool* reused);
+  // Reuses a pooled connection to backend_, idle for less than max_idle, or, when there is none
+  // or fresh is set, connects; returns the fd or -errno.
+  base::Task<int> open_backend(bool fresh, io::Duration max_idle, bool* reused);
   // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0,
   // kCloseQuietly when relaying one to the client failed, or the status to answer the client
   // with (502, 504).

@@ -16,8 +16,9 @@ void ConnectionPool::configure(size_t max_idle, io::Duration idle_timeout) {
   }
 }
 
-int ConnectionPool::take() {
-  while (!idle_.empty()) {
+int ConnectionPool::take(io::Duration max_idle) {
+  // The most recent first: when it is too old, the others are older.
+  while (!idle_.empty() && loop_.now() - idle_.back().since < max_idle) {
     Idle c = idle_.back();
     idle_.pop_back();
     char byte;

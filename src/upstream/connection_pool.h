@@ -28,8 +28,9 @@ class ConnectionPool {
   void configure(size_t max_idle, io::Duration idle_timeout);
   io::Duration idle_timeout() const { return idle_timeout_; }
 
-  // An open idle connection, or -1 if there is none.
-  int take();
+  // An open idle connection that has been idle for less than max_idle (at most the pool's
+  // timeout), or -1 if there is none.
+  int take(io::Duration max_idle);
   // Gives back a connection whose last response was complete and fully read; closes it when the
   // stack is full.
   void put(int fd);

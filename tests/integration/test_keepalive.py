@@ -322,6 +322,32 @@ class BackendReuseTest(harness.TestCase):
         response = conn.read_response()
         self.assertEqual((response.status, response.body), (200, b"/next"), response)
 
+    def test_a_request_that_cannot_be_sent_again_never_goes_on_a_connection_idle_for_long(self):
+        # The backend ends a keep-alive connection as the next request comes in, as one does at
+        # its idle timeout, but only after an idle time: a POST cannot be sent again, so it goes
+        # on a pooled connection only while that is fresh, and after a pause on one of its own.
+        def handler(conn):
+            served = 0
+            while True:
+                request = conn.next_request()
+                if request is None or (served and request.target == "/after-a-pause"):
+                    return  # closes without an answer
+                body = request.target.encode()
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                served += 1
+
+        backend = self.start_scripted_backend(handler)
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        for method, target in (("GET", "/first"), ("POST", "/at-once")):
+            response = conn.request(method, target, body=b"data" if method == "POST" else None)
+            self.assertEqual((response.status, response.body), (200, target.encode()))
+        self.assertEqual(backend.connections, 1)  # a fresh pooled connection takes a POST
+        time.sleep(1.5)  # the idle time under test, longer than fulcrum trusts a pooled connection
+        response = conn.request("POST", "/after-a-pause", body=b"data")
+        self.assertEqual((response.status, response.body), (200, b"/after-a-pause"), response)
+        self.assertEqual(backend.connections, 2)
+
     def test_a_request_resent_after_a_reused_connection_failed_goes_on_a_new_one(self):
         # Two connections get pooled; then each closes, without an answer, on the second request
         # it reads, as a backend that ends a keep-alive connection just as a request comes in.

@@ -33,9 +33,9 @@ TEST_F(ConnectionPoolTest, TakesMostRecentlyReturnedFirst) {
   auto [b, peer_b] = pair();
   pool.put(a);
   pool.put(b);
-  EXPECT_EQ(pool.take(), b);
-  EXPECT_EQ(pool.take(), a);
-  EXPECT_EQ(pool.take(), -1);
+  EXPECT_EQ(pool.take(30s), b);
+  EXPECT_EQ(pool.take(30s), a);
+  EXPECT_EQ(pool.take(30s), -1);
   for (int fd : {a, b, peer_a, peer_b}) ::close(fd);
 }
 
@@ -49,8 +49,8 @@ TEST_F(ConnectionPoolTest, NeverHandsOutAConnectionTheBackendClosed) {
   pool.put(noisy_fd);
   ::close(closed_peer);                       // backend closed while idle
   ASSERT_EQ(::write(noisy_peer, "x", 1), 1);  // unsolicited bytes: not clean either
-  EXPECT_EQ(pool.take(), open_fd);
-  EXPECT_EQ(pool.take(), -1);
+  EXPECT_EQ(pool.take(30s), open_fd);
+  EXPECT_EQ(pool.take(30s), -1);
   for (int fd : {open_fd, open_peer, noisy_peer}) ::close(fd);
 }
 
@@ -63,7 +63,7 @@ TEST_F(ConnectionPoolTest, Bounded) {
   EXPECT_EQ(pool.idle_count(), 1u);
   char c;
   EXPECT_EQ(::read(peer_b, &c, 1), 0);  // the pool closed b
-  EXPECT_EQ(pool.take(), a);
+  EXPECT_EQ(pool.take(30s), a);
   for (int fd : {a, peer_a, peer_b}) ::close(fd);
 }
 
@@ -77,8 +77,27 @@ TEST_F(ConnectionPoolTest, ASmallerBoundClosesTheOldestConnections) {
   EXPECT_EQ(pool.idle_count(), 1u);
   char c;
   EXPECT_EQ(::read(peer_a, &c, 1), 0);  // a, the oldest, was closed
-  EXPECT_EQ(pool.take(), b);
+  EXPECT_EQ(pool.take(30s), b);
   for (int fd : {b, peer_a, peer_b}) ::close(fd);
+}
+
+TEST_F(ConnectionPoolTest, TakesOnlyAConnectionIdleForLessThanAsked) {
+  ConnectionPool pool(*loop_, 4, 30s);
+  auto [a, peer_a] = pair();
+  pool.put(a);
+  bool done = false;
+  auto waiter = [&]() -> base::Task<void> {
+    co_await loop_->sleep(100ms);
+    done = true;
+    loop_->stop();
+  };
+  base::spawn(waiter());
+  loop_->run();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(pool.take(50ms), -1);  // idle for too long: left in the pool
+  EXPECT_EQ(pool.idle_count(), 1u);
+  EXPECT_EQ(pool.take(30s), a);
+  for (int fd : {a, peer_a}) ::close(fd);
 }
 
 TEST_F(ConnectionPoolTest, SweepClosesExpiredConnections) {
