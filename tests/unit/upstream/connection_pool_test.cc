@@ -24,6 +24,18 @@ class ConnectionPoolTest : public ::testing::Test {
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
     return {sv[0], sv[1]};
   }
+  // Runs the loop for at least d; returns whether it did.
+  bool run_for(std::chrono::milliseconds d) {
+    bool done = false;
+    auto waiter = [&]() -> base::Task<void> {
+      co_await loop_->sleep(d);
+      done = true;
+      loop_->stop();
+    };
+    base::spawn(waiter());
+    loop_->run();
+    return done;
+  }
   std::unique_ptr<io::Loop> loop_;
 };
 
@@ -85,15 +97,7 @@ TEST_F(ConnectionPoolTest, TakesOnlyAConnectionIdleForLessThanAsked) {
   ConnectionPool pool(*loop_, 4, 30s);
   auto [a, peer_a] = pair();
   pool.put(a);
-  bool done = false;
-  auto waiter = [&]() -> base::Task<void> {
-    co_await loop_->sleep(100ms);
-    done = true;
-    loop_->stop();
-  };
-  base::spawn(waiter());
-  loop_->run();
-  ASSERT_TRUE(done);
+  ASSERT_TRUE(run_for(100ms));
   EXPECT_EQ(pool.take(50ms), -1);  // idle for too long: left in the pool
   EXPECT_EQ(pool.idle_count(), 1u);
   EXPECT_EQ(pool.take(30s), a);
@@ -104,16 +108,8 @@ TEST_F(ConnectionPoolTest, SweepClosesExpiredConnections) {
   ConnectionPool pool(*loop_, 4, 50ms);
   auto [a, peer_a] = pair();
   pool.put(a);
-  bool done = false;
-  auto waiter = [&]() -> base::Task<void> {
-    co_await loop_->sleep(300ms);
-    pool.sweep();
-    done = true;
-    loop_->stop();
-  };
-  base::spawn(waiter());
-  loop_->run();
-  ASSERT_TRUE(done);
+  ASSERT_TRUE(run_for(300ms));
+  pool.sweep();
   EXPECT_EQ(pool.idle_count(), 0u);
   char c;
   EXPECT_EQ(::read(peer_a, &c, 1), 0);
