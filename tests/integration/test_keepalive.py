@@ -1,8 +1,11 @@
 """Persistent connections: pipelining, reuse of backend connections, HTTP/1.0 and closing."""
 
+import fcntl
 import os
 import signal
 import socket
+import struct
+import termios
 import threading
 import time
 
@@ -44,6 +47,11 @@ def early_answer_then_slow_discard(conn):
             return
         body = request.target.encode()
         conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def unacknowledged(sock):
+    """Bytes (and a FIN) sent on sock that the peer's kernel has not acknowledged yet."""
+    return struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ, b"\0\0\0\0"))[0]
 
 
 def stopped(pid):
@@ -280,8 +288,10 @@ class BackendReuseTest(harness.TestCase):
         # the two, the second answer must be the request's own.
         release = threading.Event()
         relayed = threading.Event()
+        serving = []  # each backend connection, as it starts
 
         def handler(conn):
+            serving.append(conn)
             while True:
                 request = conn.next_request()
                 if request is None:
@@ -303,7 +313,7 @@ class BackendReuseTest(harness.TestCase):
             first, second = second, first
         conn.send(build_request("GET", "/held", host="h") + build_request("GET", "/next", host="h"))
         self.assertTrue(first.wait_for_requests(2))
-        pooled = second._open[-1]
+        pooled = [c for c in serving if c.server is second][-1]
         processes = harness.process_tree(proxy.pid)
         for pid in processes:
             os.kill(pid, signal.SIGSTOP)
@@ -312,8 +322,9 @@ class BackendReuseTest(harness.TestCase):
             release.set()
             self.assertTrue(relayed.wait(10))
             pooled.send(b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 7\r\n\r\ntimeout")
-            pooled.shutdown(socket.SHUT_WR)
-            time.sleep(0.1)  # the bytes are in fulcrum's sockets (loopback)
+            pooled.sock.shutdown(socket.SHUT_WR)
+            # fulcrum's kernel has the bytes and the end: it acknowledged them.
+            self.assertTrue(harness.wait_until(lambda: unacknowledged(pooled.sock) == 0))
         finally:
             for pid in processes:
                 os.kill(pid, signal.SIGCONT)
