@@ -55,7 +55,7 @@ int attempt(Op& op) {
         r = ::read(op.fd, op.buf, op.len);
         break;
       case OpKind::kSend:
-        r = ::send(op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
+        r = ::send(op.fd, op.buf + op.done, op.len - op.done, send_flags(op));
         break;
       case OpKind::kSpliceIn:
       case OpKind::kSpliceOut:

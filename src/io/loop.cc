@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <mutex>
@@ -75,10 +76,11 @@ OpAwaiter Loop::read(int fd, char* buf, size_t len, TimePoint deadline) {
   return a;
 }
 
-OpAwaiter Loop::send(int fd, const char* buf, size_t len, TimePoint deadline) {
+OpAwaiter Loop::send(int fd, const char* buf, size_t len, TimePoint deadline, bool more) {
   OpAwaiter a(*this, OpKind::kSend, fd, deadline);
   a.op().buf = const_cast<char*>(buf);  // never written through for kSend
   a.op().len = len;
+  a.op().more = more;
   return a;
 }
 
@@ -94,10 +96,11 @@ OpAwaiter Loop::splice_in(int fd, int pipe_write, size_t len, TimePoint deadline
   return a;
 }
 
-OpAwaiter Loop::splice_out(int pipe_read, int fd, size_t len, TimePoint deadline) {
+OpAwaiter Loop::splice_out(int pipe_read, int fd, size_t len, TimePoint deadline, bool more) {
   OpAwaiter a(*this, OpKind::kSpliceOut, fd, deadline);
   a.op().pipe = pipe_read;
   a.op().len = len;
+  a.op().more = more;
   return a;
 }
 
@@ -105,13 +108,17 @@ int try_splice(const Op& op) {
   // SPLICE_F_NONBLOCK for the pipe; the socket is non-blocking itself.
   constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
   for (;;) {
-    const ssize_t r = op.kind == OpKind::kSpliceIn
-                          ? ::splice(op.fd, nullptr, op.pipe, nullptr, op.len, kFlags)
-                          : ::splice(op.pipe, nullptr, op.fd, nullptr, op.len - op.done, kFlags);
+    const ssize_t r =
+        op.kind == OpKind::kSpliceIn
+            ? ::splice(op.fd, nullptr, op.pipe, nullptr, op.len, kFlags)
+            : ::splice(op.pipe, nullptr, op.fd, nullptr, op.len - op.done,
+                       kFlags | (op.more ? SPLICE_F_MORE : 0u));
     if (r >= 0) return static_cast<int>(r);
     if (errno != EINTR) return errno == EWOULDBLOCK ? -EAGAIN : -errno;
   }
 }
+
+int send_flags(const Op& op) { return MSG_NOSIGNAL | (op.more ? MSG_MORE : 0); }
 
 // Returns true if op is now pending; false if it completed at once with op.result final.
 bool Loop::begin(Op& op) {

@@ -43,9 +43,12 @@ class Loop;
 
 struct Op {
   OpKind kind;
-  bool timed_out = false;
-  bool in_progress = false;  // epoll: a connect() already returned EINPROGRESS
-  bool armed = false;        // io_uring: the multishot submission is in the kernel
+  bool timed_out : 1 = false;
+  bool in_progress : 1 = false;  // epoll: a connect() already returned EINPROGRESS
+  bool armed : 1 = false;        // io_uring: the multishot submission is in the kernel
+  // kSend, kSpliceOut: more of the same message follows soon, so the kernel may hold back a
+  // segment that is not full until it comes (MSG_MORE).
+  bool more : 1 = false;
   int fd;                    // kSpliceIn, kSpliceOut: the socket
   int result = 0;
   union {
@@ -71,6 +74,8 @@ enum class Backend { kAuto, kUring, kEpoll };
 // For the backends: one non-blocking splice(2) for a kSpliceIn or kSpliceOut op, bytes moved or
 // -errno (-EAGAIN: to be tried again once the socket is ready).
 int try_splice(const Op& op);
+// For the backends: the flags of a kSend's send(2).
+int send_flags(const Op& op);
 
 // Awaiting it starts the operation; the result is what the operation completed with.
 class [[nodiscard]] OpAwaiter {
@@ -129,14 +134,16 @@ class Loop {
   OpAwaiter recv(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
   // For descriptors that are not sockets (signalfd, pipes).
   OpAwaiter read(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
-  // Completes when all len bytes are sent (result len) or with the first error.
-  OpAwaiter send(int fd, const char* buf, size_t len, TimePoint deadline = kNoDeadline);
+  // Completes when all len bytes are sent (result len) or with the first error. more: see Op.
+  OpAwaiter send(int fd, const char* buf, size_t len, TimePoint deadline = kNoDeadline,
+                 bool more = false);
   // Moves bytes between a socket and a pipe inside the kernel, so that a body relayed from one
   // socket to another is never copied to user space and back. splice_in: up to len bytes from
   // socket fd into the pipe's write end; result as recv's. splice_out: len bytes from the pipe's
   // read end to socket fd; completes as send does.
   OpAwaiter splice_in(int fd, int pipe_write, size_t len, TimePoint deadline = kNoDeadline);
-  OpAwaiter splice_out(int pipe_read, int fd, size_t len, TimePoint deadline = kNoDeadline);
+  OpAwaiter splice_out(int pipe_read, int fd, size_t len, TimePoint deadline = kNoDeadline,
+                       bool more = false);
   SleepAwaiter sleep(Duration d) { return SleepAwaiter(*this, now() + d); }
 
   // Closes a socket on which no operation is pending.

@@ -159,7 +159,7 @@ bool UringLoop::start(Op& op) {
       io_uring_prep_read(sqe, op.fd, op.buf, static_cast<unsigned>(op.len), 0);
       break;
     case OpKind::kSend:
-      io_uring_prep_send(sqe, op.fd, op.buf + op.done, op.len - op.done, MSG_NOSIGNAL);
+      io_uring_prep_send(sqe, op.fd, op.buf + op.done, op.len - op.done, send_flags(op));
       break;
     case OpKind::kSpliceIn:
     case OpKind::kSpliceOut:

@@ -392,7 +392,11 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   uint64_t resp_length =
       dechunk ? 0
               : coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length, st_->out);
-  int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(), loop.now() + t.client_idle);
+  // With a Content-Length body still to come, the head may wait for it in the kernel, so that a
+  // small answer reaches the client as one segment however the backend split it (as HAProxy does,
+  // with MSG_MORE).
+  int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(), loop.now() + t.client_idle,
+                                resp_framing == http::Framing::kContentLength && resp_length > 0);
   RelayResult download = RelayResult::kSinkFailed;
   if (sent >= 0) {
     // The backend may wait for a body that still goes up: it is not late meanwhile.

@@ -35,13 +35,13 @@ base::Task<RelayResult> splice_body(RelayEnds e, uint64_t remaining, PipeCache::
       PipeCache::close(pipe);
       co_return RelayResult::kSourceFailed;
     }
+    remaining -= static_cast<uint64_t>(n);
     const int sent = co_await e.loop.splice_out(pipe.read, e.to, static_cast<size_t>(n),
-                                                e.loop.now() + e.to_timeout);
+                                                e.loop.now() + e.to_timeout, remaining > 0);
     if (sent < 0) {
       PipeCache::close(pipe);
       co_return RelayResult::kSinkFailed;
     }
-    remaining -= static_cast<uint64_t>(n);
   }
   e.pipes->give(pipe);
   co_return RelayResult::kDone;
@@ -107,7 +107,10 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
         done = decoder.done();
       }
       if (!(framing == http::Framing::kChunked && dechunk) && take > 0) {
-        int r = co_await e.loop.send(e.to, e.buf.data(), take, e.loop.now() + e.to_timeout);
+        // The rest of a Content-Length body is on its way (a chunked body may be a stream that
+        // wants each chunk to go as it comes).
+        int r = co_await e.loop.send(e.to, e.buf.data(), take, e.loop.now() + e.to_timeout,
+                                     framing == http::Framing::kContentLength && !done);
         if (r < 0) co_return RelayResult::kSinkFailed;
       }
       e.buf.consume(take);
