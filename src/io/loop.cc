@@ -108,11 +108,10 @@ int try_splice(const Op& op) {
   // SPLICE_F_NONBLOCK for the pipe; the socket is non-blocking itself.
   constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
   for (;;) {
-    const ssize_t r =
-        op.kind == OpKind::kSpliceIn
-            ? ::splice(op.fd, nullptr, op.pipe, nullptr, op.len, kFlags)
-            : ::splice(op.pipe, nullptr, op.fd, nullptr, op.len - op.done,
-                       kFlags | (op.more ? SPLICE_F_MORE : 0u));
+    const ssize_t r = op.kind == OpKind::kSpliceIn
+                          ? ::splice(op.fd, nullptr, op.pipe, nullptr, op.len, kFlags)
+                          : ::splice(op.pipe, nullptr, op.fd, nullptr, op.len - op.done,
+                                     kFlags | (op.more ? SPLICE_F_MORE : 0u));
     if (r >= 0) return static_cast<int>(r);
     if (errno != EINTR) return errno == EWOULDBLOCK ? -EAGAIN : -errno;
   }

@@ -49,7 +49,7 @@ struct Op {
   // kSend, kSpliceOut: more of the same message follows soon, so the kernel may hold back a
   // segment that is not full until it comes (MSG_MORE).
   bool more : 1 = false;
-  int fd;                    // kSpliceIn, kSpliceOut: the socket
+  int fd;  // kSpliceIn, kSpliceOut: the socket
   int result = 0;
   union {
     socklen_t addr_len = 0;  // kConnect
