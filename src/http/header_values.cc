@@ -40,6 +40,19 @@ bool list_has_token(std::string_view list, std::string_view token) {
   return found;
 }
 
+void ConnectionField::add(std::string_view value) {
+  // Most often the one option that browsers and servers send, then no list to split.
+  if (equals_lower(value, "keep-alive")) {
+    keep_alive = true;
+    return;
+  }
+  for_each_list_element(value, [&](std::string_view option) {
+    close = close || equals_lower(option, "close");
+    keep_alive = keep_alive || equals_lower(option, "keep-alive");
+    upgrade = upgrade || equals_lower(option, "upgrade");
+  });
+}
+
 void ContentLength::add(std::string_view value) {
   for_each_list_element(value, [&](std::string_view element) {
     uint64_t v = 0;

@@ -73,6 +73,19 @@ void for_each_list_element(std::string_view list, F&& f) {
   }
 }
 
+// All the Connection fields of a message, fed in order: which of the options that decide the
+// connection's persistence and upgrade they list.
+struct ConnectionField {
+  bool close = false;
+  bool keep_alive = false;
+  bool upgrade = false;
+  void add(std::string_view value);
+  // Whether the connection persists after the message, of HTTP/1.<version_minor> (RFC 9112 §9.3).
+  bool persists(uint8_t version_minor) const {
+    return version_minor >= 1 ? !close : keep_alive && !close;
+  }
+};
+
 // Whether a list (such as a Connection value) holds `token`, compared without case.
 bool list_has_token(std::string_view list, std::string_view token);
 

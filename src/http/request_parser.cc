@@ -210,7 +210,8 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   ContentLength content_length;
   TransferEncoding transfer_encoding;
   uint32_t hosts = 0;
-  bool close = false, keep_alive = false, connection_upgrade = false, upgrade_field = false;
+  ConnectionField connection;
+  bool upgrade_field = false;
   out.expect_continue = false;
   out.host = {};
   for (const HeaderField& field : out.headers) {
@@ -230,16 +231,7 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
         if (hosts++ == 0) out.host = field.value;
         break;
       case FramingField::kConnection:
-        // Most often the one option that browsers send, then no list to split.
-        if (equals_lower(value, "keep-alive")) {
-          keep_alive = true;
-          break;
-        }
-        for_each_list_element(value, [&](std::string_view option) {
-          close = close || equals_lower(option, "close");
-          keep_alive = keep_alive || equals_lower(option, "keep-alive");
-          connection_upgrade = connection_upgrade || equals_lower(option, "upgrade");
-        });
+        connection.add(value);
         break;
       case FramingField::kUpgrade:
         upgrade_field = true;
@@ -282,8 +274,8 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   } else {
     out.framing = Framing::kNone;
   }
-  out.keep_alive = out.version_minor >= 1 ? !close : keep_alive && !close;
-  out.upgrade = connection_upgrade && upgrade_field;
+  out.keep_alive = connection.persists(out.version_minor);
+  out.upgrade = connection.upgrade && upgrade_field;
   return state_ = ParseStatus::kComplete;
 }
 

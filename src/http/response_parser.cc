@@ -89,7 +89,7 @@ bool ResponseParser::parse_status_line(const char* data, size_t len, Line line, 
 ParseStatus ResponseParser::finish(const char* data, ResponseHead& out, bool head_request) {
   ContentLength content_length;
   TransferEncoding transfer_encoding;
-  bool close = false, keep_alive = false;
+  ConnectionField connection;
   for (const HeaderField& field : out.headers) {
     const std::string_view name = field.name.in(data);
     const std::string_view value = field.value.in(data);
@@ -101,8 +101,7 @@ ParseStatus ResponseParser::finish(const char* data, ResponseHead& out, bool hea
         transfer_encoding.add(value);
         break;
       case FramingField::kConnection:
-        close = close || list_has_token(value, "close");
-        keep_alive = keep_alive || list_has_token(value, "keep-alive");
+        connection.add(value);
         break;
       default:
         break;
@@ -132,8 +131,8 @@ ParseStatus ResponseParser::finish(const char* data, ResponseHead& out, bool hea
     out.framing = Framing::kUntilClose;
   }
   // A 101 hands the connection over to another protocol: it is not kept for HTTP.
-  out.keep_alive = (out.version_minor >= 1 ? !close : keep_alive && !close) &&
-                   out.framing != Framing::kUntilClose && out.status != 101;
+  out.keep_alive = connection.persists(out.version_minor) && out.framing != Framing::kUntilClose &&
+                   out.status != 101;
   return state_ = ParseStatus::kComplete;
 }
 

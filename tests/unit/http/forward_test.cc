@@ -246,6 +246,40 @@ TEST(ForwardRequest, AppendsToWhatTheBufferHolds) {
   EXPECT_EQ(out.view().substr(0, 24), "previousGET / HTTP/1.1\r\n");
 }
 
+// Lines that read as they are to be written are copied from the head; the others are written
+// out, so that what the next hop gets is the same either way.
+TEST(ForwardRequest, LinesAreWrittenTheSameWhetherCopiedOrNot) {
+  const ForwardInfo plain = [] {
+    ForwardInfo i;
+    i.forwarded = false;
+    return i;
+  }();
+  const std::string expected =
+      "GET /a HTTP/1.1\r\nHost: h\r\nA: b c\r\nD: \r\nE: f\r\nVia: 1.1 fulcrum\r\n\r\n";
+  EXPECT_EQ(forward_request("GET /a HTTP/1.1\r\nHost: h\r\nA: b c\r\nD: \r\nE: f\r\n\r\n", plain),
+            expected);
+  EXPECT_EQ(
+      forward_request("GET /a HTTP/1.1\r\nHost:h\r\nA:  b c \t\r\nD:\r\nE: f \r\n\r\n", plain),
+      expected);
+  EXPECT_EQ(
+      forward_request("\r\nGET /a HTTP/1.1\r\nHost: h\r\nA: b c\r\nD: \r\nE: f\r\n\r\n", plain),
+      expected);
+  // Another version in the request line is written as 1.1; Via names the client's.
+  EXPECT_EQ(forward_request("GET /a HTTP/1.0\r\nHost: h\r\nA: b c\r\nD: \r\nE: f\r\n\r\n", plain),
+            "GET /a HTTP/1.1\r\nHost: h\r\nA: b c\r\nD: \r\nE: f\r\nVia: 1.0 fulcrum\r\n\r\n");
+}
+
+TEST(ForwardResponse, LinesAreWrittenTheSameWhetherCopiedOrNot) {
+  const std::string expected = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 0\r\nA: b\r\n\r\n";
+  EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 0\r\nA: b\r\n\r\n",
+                             false, 1),
+            expected);
+  EXPECT_EQ(
+      forward_response("HTTP/1.0 200 OK\r\nServer:x\r\nContent-Length: 0\r\nA: b \r\n\r\n", true,
+                       1),
+      "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 0\r\nA: b\r\nConnection: close\r\n\r\n");
+}
+
 TEST(ForwardResponse, KeptHttp11) {
   EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\n", false, 1),
             "HTTP/1.1 200 OK\r\n"
