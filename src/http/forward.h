@@ -36,7 +36,9 @@ struct ForwardInfo {
   std::string_view proto = "http";
   // The backend's host:port, sent as Host only when an HTTP/1.0 request had none.
   std::string_view default_host;
-  // The route's edits: fields they remove or set are dropped, then set and add are appended.
+  // The route's edits: fields they remove or set are dropped, then set and add are appended. A
+  // field the proxy would add or extend (X-Forwarded-For, -Proto, -Host, Via, X-Request-ID) that
+  // the edits name at all is left to them.
   const HeaderEdits* edits = nullptr;
   // Whether X-Forwarded-For, -Proto and -Host are added (or extended); when not, the client's
   // own pass through unchanged.
