@@ -331,6 +331,11 @@ void write_response_head(const char* base, const ResponseHead& resp, bool close,
   const HeaderEdits* edits = if_any(&all_edits);
   const bool switching = resp.status == 101;
   const bool chunked_to_client = resp.framing == Framing::kChunked && client_version_minor >= 1;
+  // The body goes on as it came, so its codings stay named: chunked, or another one until the
+  // connection's end (never to an HTTP/1.0 client, which the proxy answers 502 instead).
+  const bool keeps_transfer_encoding =
+      chunked_to_client ||
+      (resp.framing == Framing::kUntilClose && resp.transfer_coded && client_version_minor >= 1);
   close = close || resp.framing == Framing::kUntilClose ||
           (resp.framing == Framing::kChunked && !chunked_to_client);
   const ConnectionOptions connection(base, resp.headers);
@@ -361,7 +366,7 @@ void write_response_head(const char* base, const ResponseHead& resp, bool close,
     if (kind == Name::kUpgrade) {
       if (!switching) continue;
     } else if (kind == Name::kTransferEncoding) {
-      if (!chunked_to_client) continue;
+      if (!keeps_transfer_encoding) continue;
     } else if (connection.name(name, kind) || edited_away(edits, name)) {
       continue;
     }

@@ -65,7 +65,8 @@ void write_request_head(const char* base, const RequestHead& req, const ForwardI
 // Appends to `out` the head to send to the client: "HTTP/1.1 <status> <reason>" (right for 1.0
 // clients too, RFC 9110 §6.2), every field except the hop-by-hop ones (Connection and the fields
 // it names, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade) and Transfer-Encoding unless the
-// body goes on chunked, i.e. framing is kChunked and the client speaks 1.1. Then
+// body goes on as it came to a 1.1 client: chunked (framing kChunked), or under another coding
+// until the connection's end (kUntilClose with resp.transfer_coded). Then
 // "Connection: close" if `close`, or "Connection: keep-alive" for a kept HTTP/1.0 client.
 // A body whose end the client can only learn from the connection closing forces
 // "Connection: close" whatever `close` says: kUntilClose, and kChunked to an HTTP/1.0 client

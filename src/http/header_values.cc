@@ -74,6 +74,7 @@ void TransferEncoding::add(std::string_view value) {
     // Any coding after chunked, a second chunked included, leaves the body's end ambiguous.
     if (!is_token(coding) || chunked_) valid_ = false;
     chunked_ = equals_lower(coding, "chunked");
+    coded_ = coded_ || !chunked_;
   });
 }
 

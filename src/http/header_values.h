@@ -114,11 +114,14 @@ class TransferEncoding {
   bool present() const { return present_; }
   bool valid() const { return valid_; }
   bool chunked() const { return chunked_; }
+  // Whether a coding other than chunked (gzip, say) applies.
+  bool coded() const { return coded_; }
 
  private:
   bool present_ = false;
   bool valid_ = true;
   bool chunked_ = false;
+  bool coded_ = false;
 };
 
 }  // namespace fulcrum::http

@@ -81,6 +81,9 @@ struct ResponseHead {
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;  // meaningful when framing is kContentLength
   bool keep_alive = false;      // false whenever the body ends with the connection (kUntilClose)
+  // Transfer-Encoding lists a coding other than chunked (gzip, say): only an HTTP/1.1 recipient
+  // can be told it, so only one can be sent the body (RFC 9112 §6.1).
+  bool transfer_coded = false;
   uint32_t head_size = 0;
 };
 

@@ -118,6 +118,7 @@ ParseStatus ResponseParser::finish(const char* data, ResponseHead& out, bool hea
   }
 
   out.content_length = 0;
+  out.transfer_coded = transfer_encoding.coded();
   const bool no_body = head_request || out.status < 200 || out.status == 204 || out.status == 304;
   if (no_body) {
     out.framing = Framing::kNone;

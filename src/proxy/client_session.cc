@@ -375,6 +375,14 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     pick.exclude = st_->backend;
   }
 
+  // A body under a coding other than chunked (gzip, say) cannot go to an HTTP/1.0 client, which
+  // may not be told the coding (RFC 9112 §6.1). nginx answers 502 to such bodies for any client.
+  if (x.client_minor == 0 && st_->resp.transfer_coded &&
+      st_->resp.framing != http::Framing::kNone) {
+    release_backend(false);
+    co_await send_error(502);
+    co_return false;
+  }
   const http::Framing resp_framing = st_->resp.framing;
   // A chunked response cannot be framed for an HTTP/1.0 client: it gets the payload and the
   // connection's end marks the body's end.

@@ -302,14 +302,18 @@ class Connection:
 
     @staticmethod
     def _framing(message):
-        """(content_length, chunked) from the head; ProtocolError when they are contradictory."""
+        """(content_length, chunked) from the head; ProtocolError when they are contradictory. A
+        response whose last transfer coding is not chunked ends with the connection (RFC 9112
+        §6.3); a request cannot be framed so."""
         te = message.header("Transfer-Encoding")
         lengths = message.header_values("Content-Length")
         if te is not None:
             if lengths:
                 raise ProtocolError("both Transfer-Encoding and Content-Length: %r" % message)
             if te.split(",")[-1].strip().lower() != "chunked":
-                raise ProtocolError("unsupported Transfer-Encoding %r" % te)
+                if message.method is not None:
+                    raise ProtocolError("unsupported Transfer-Encoding %r" % te)
+                return None, False
             return None, True
         if lengths:
             if len(set(lengths)) != 1 or not lengths[0].isdigit():

@@ -322,6 +322,23 @@ TEST(ForwardResponse, ChunkedGoesOnChunkedToHttp11Clients) {
             "\r\n");
 }
 
+TEST(ForwardResponse, AnotherCodingUntilCloseStaysNamedForHttp11Clients) {
+  constexpr std::string_view kInput =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Type: text/plain\r\n\r\n";
+  EXPECT_EQ(forward_response(kInput, false, 1),
+            "HTTP/1.1 200 OK\r\n"
+            "Transfer-Encoding: gzip\r\n"
+            "Content-Type: text/plain\r\n"
+            "Connection: close\r\n"
+            "\r\n");
+  // Never to an HTTP/1.0 client (which the proxy answers 502 instead).
+  EXPECT_EQ(forward_response(kInput, false, 0),
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: text/plain\r\n"
+            "Connection: close\r\n"
+            "\r\n");
+}
+
 TEST(ForwardResponse, ConnectionField) {
   constexpr std::string_view kInput = "HTTP/1.1 204 No Content\r\nDate: today\r\n\r\n";
   EXPECT_EQ(forward_response(kInput, true, 1),

@@ -93,6 +93,11 @@ TEST(HeaderValues, TransferEncoding) {
   }
   EXPECT_TRUE(transfer_encoding({"gzip"}).valid());
   EXPECT_FALSE(transfer_encoding({"gzip"}).chunked());
+  EXPECT_TRUE(transfer_encoding({"gzip"}).coded());
+  EXPECT_TRUE(transfer_encoding({"gzip", "chunked"}).coded());
+  EXPECT_TRUE(transfer_encoding({"gzip, chunked"}).coded());
+  EXPECT_FALSE(transfer_encoding({"chunked"}).coded());
+  EXPECT_FALSE(transfer_encoding({"CHUNKED"}).coded());
   EXPECT_TRUE(transfer_encoding({"identity"}).valid());
   for (auto fields : std::vector<std::vector<std::string_view>>{{"chunked, chunked"},
                                                                 {"chunked", "chunked"},

@@ -67,6 +67,10 @@ TEST(ResponseParser, Chunked) {
   ASSERT_EQ(p.status, ParseStatus::kComplete) << p.error_reason;
   EXPECT_EQ(p.head.framing, Framing::kChunked);
   EXPECT_TRUE(p.head.keep_alive);
+  EXPECT_TRUE(p.head.transfer_coded);
+  Parsed q = parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ASSERT_EQ(q.status, ParseStatus::kComplete) << q.error_reason;
+  EXPECT_FALSE(q.head.transfer_coded);
 }
 
 TEST(ResponseParser, WithoutFramingTheBodyEndsWithTheConnection) {
@@ -82,6 +86,7 @@ TEST(ResponseParser, WithoutFramingTheBodyEndsWithTheConnection) {
     ASSERT_EQ(q.status, ParseStatus::kComplete) << te;
     EXPECT_EQ(q.head.framing, Framing::kUntilClose) << te;
     EXPECT_FALSE(q.head.keep_alive);
+    EXPECT_TRUE(q.head.transfer_coded);
   }
 }
 
