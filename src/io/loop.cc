@@ -62,11 +62,10 @@ OpAwaiter Loop::connect(int fd, const sockaddr* addr, socklen_t len, TimePoint d
   return a;
 }
 
-OpAwaiter Loop::recv(int fd, char* buf, size_t len, TimePoint deadline, bool awaited) {
+OpAwaiter Loop::recv(int fd, char* buf, size_t len, TimePoint deadline) {
   OpAwaiter a(*this, OpKind::kRecv, fd, deadline);
   a.op().buf = buf;
   a.op().len = len;
-  a.op().awaited = awaited;
   return a;
 }
 

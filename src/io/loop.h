@@ -49,10 +49,6 @@ struct Op {
   // kSend, kSpliceOut: more of the same message follows soon, so the kernel may hold back a
   // segment that is not full until it comes (MSG_MORE).
   bool more : 1 = false;
-  // kRecv: nothing is there yet (the answer to a request just sent), so io_uring waits for the
-  // socket before it tries, instead of trying a receive that fails first (epoll tries: an edge
-  // that came before the receive was parked would not come again).
-  bool awaited : 1 = false;
   int fd;  // kSpliceIn, kSpliceOut: the socket
   int result = 0;
   union {
@@ -134,9 +130,8 @@ class Loop {
 
   // fd is a non-blocking socket; addr must stay valid until the operation completes. Result 0.
   OpAwaiter connect(int fd, const sockaddr* addr, socklen_t len, TimePoint deadline = kNoDeadline);
-  // Result: bytes received, 0 at end of stream. awaited: see Op.
-  OpAwaiter recv(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline,
-                 bool awaited = false);
+  // Result: bytes received, 0 at end of stream.
+  OpAwaiter recv(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
   // For descriptors that are not sockets (signalfd, pipes).
   OpAwaiter read(int fd, char* buf, size_t len, TimePoint deadline = kNoDeadline);
   // Completes when all len bytes are sent (result len) or with the first error. more: see Op.

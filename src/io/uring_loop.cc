@@ -154,7 +154,6 @@ bool UringLoop::start(Op& op) {
       break;
     case OpKind::kRecv:
       io_uring_prep_recv(sqe, op.fd, op.buf, op.len, 0);
-      if (op.awaited) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
       break;
     case OpKind::kRead:
       io_uring_prep_read(sqe, op.fd, op.buf, static_cast<unsigned>(op.len), 0);

@@ -588,9 +588,8 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
       }
     }
     st_->backend_in.reserve(kReadSize);
-    // Before the first byte of the answer the backend is still at work on the request.
     int n = co_await loop.recv(backend_fd_, st_->backend_in.write_ptr(), st_->backend_in.writable(),
-                               deadline, st_->response_bytes == 0);
+                               deadline);
     if (n > 0) {
       st_->response_bytes += static_cast<uint64_t>(n);
       st_->backend_in.commit(static_cast<size_t>(n));

@@ -124,37 +124,6 @@ TEST_P(LoopTest, RecvDeadlineTimesOut) {
   loop_->close(sv[1]);
 }
 
-// A receive told that nothing is there yet waits for the socket first (io_uring): bytes that are
-// there all the same, or come later, still complete it.
-TEST_P(LoopTest, AwaitedRecvTakesBytesThereBeforeAndBytesThatComeLater) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-  ASSERT_EQ(::send(sv[1], "ab", 2, 0), 2);
-  std::string got;
-  int first = 0;
-  int second = 0;
-  auto reader = [&]() -> Task<void> {
-    char buf[8];
-    first = co_await loop_->recv(sv[0], buf, sizeof buf, loop_->now() + 10s, true);
-    if (first > 0) got.append(buf, static_cast<size_t>(first));
-    second = co_await loop_->recv(sv[0], buf, sizeof buf, loop_->now() + 10s, true);
-    if (second > 0) got.append(buf, static_cast<size_t>(second));
-    loop_->stop();
-  };
-  auto writer = [&]() -> Task<void> {
-    co_await loop_->sleep(20ms);
-    EXPECT_EQ(::send(sv[1], "cd", 2, 0), 2);
-  };
-  spawn(reader());
-  spawn(writer());
-  loop_->run();
-  EXPECT_EQ(first, 2);
-  EXPECT_EQ(second, 2);
-  EXPECT_EQ(got, "abcd");
-  loop_->close(sv[0]);
-  loop_->close(sv[1]);
-}
-
 TEST_P(LoopTest, ShutdownWakesPendingRecv) {
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
