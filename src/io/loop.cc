@@ -144,7 +144,7 @@ bool Loop::begin(Op& op, TimePoint deadline) {
   if (deadline != kNoDeadline) {
     op.deadline.fire = &Loop::on_deadline;
     op.deadline.owner = &op;
-    timers_.arm(op.deadline, deadline);
+    timers_.arm(op.deadline, deadline, deadline - now_);
   }
   return true;
 }

@@ -155,7 +155,7 @@ class Loop {
 
   // Time as of the last wake-up: cheap, and what deadlines are computed from.
   TimePoint now() const { return now_; }
-  TimerHeap& timers() { return timers_; }
+  Timers& timers() { return timers_; }
 
   // Runs until stop() is called, then returns after the current round of completions.
   void run();
@@ -193,7 +193,7 @@ class Loop {
 
   static void on_trim(Timer* t);
 
-  TimerHeap timers_;
+  Timers timers_;
   TimePoint now_;
   bool stopping_ = false;
   Timer trim_timer_;  // gives the thread's buffer and frame caches their surplus back
