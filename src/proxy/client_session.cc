@@ -144,7 +144,10 @@ base::Task<bool> ClientSession::exchange() {
     explicit Lease(ClientSession& session) : s(session) { s.st_ = s.ctx_.take_state(); }
     ~Lease() { s.ctx_.give_state(std::move(s.st_)); }
   } lease(*this);
-  int status = co_await read_request_head();
+  st_->request_parser.reset();
+  // A head that came whole, as most do, is taken without a coroutine for reading it.
+  int status = parse_request_head();
+  if (status == kHeadIncomplete) status = co_await read_request_head();
   if (status == kCloseQuietly) co_return false;
   if (status != kHeadReady) {
     co_await send_error(status);
@@ -173,31 +176,32 @@ base::Task<void> ClientSession::linger() {
   }
 }
 
+int ClientSession::parse_request_head() {
+  switch (st_->request_parser.parse(in_.data(), in_.size(), st_->req)) {
+    case http::ParseStatus::kComplete:
+      return kHeadReady;
+    case http::ParseStatus::kError:
+      return st_->request_parser.error_status();
+    case http::ParseStatus::kIncomplete:
+      break;
+  }
+  return kHeadIncomplete;
+}
+
 base::Task<int> ClientSession::read_request_head() {
-  st_->request_parser.reset();
   // Once a head has started it must arrive in time.
   const io::TimePoint deadline = ctx_.loop.now() + ctx_.config().timeouts.client_header;
   for (;;) {
-    switch (st_->request_parser.parse(in_.data(), in_.size(), st_->req)) {
-      case http::ParseStatus::kComplete:
-        co_return kHeadReady;
-      case http::ParseStatus::kError:
-        co_return st_->request_parser.error_status();
-      case http::ParseStatus::kIncomplete:
-        break;
-    }
     int n = co_await rx_.read(in_, deadline, kHeadReadSize);
-    if (n > 0) continue;
-    co_return n == -ETIMEDOUT ? 408 : kCloseQuietly;
+    if (n <= 0) co_return n == -ETIMEDOUT ? 408 : kCloseQuietly;
+    int status = parse_request_head();
+    if (status != kHeadIncomplete) co_return status;
   }
 }
 
-base::Task<int> ClientSession::open_backend(bool fresh, io::Duration max_idle, bool* reused) {
+base::Task<int> ClientSession::connect_backend() {
   upstream::Backend& b = backend();
-  int fd = fresh ? -1 : b.idle.take(max_idle);
-  *reused = fd >= 0;
-  if (fd >= 0) co_return fd;
-  fd = net::connecting_socket(b.address);
+  int fd = net::connecting_socket(b.address);
   if (fd < 0) co_return fd;
   backend_fd_ = fd;  // for abort(), which must reach a connect in progress too
   int r = co_await ctx_.loop.connect(fd, b.address.sa(), b.address.len,
@@ -252,8 +256,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   x.client_minor = st_->req.version_minor;
   x.body_framing = st_->req.framing;
   x.body_left = st_->req.framing == http::Framing::kContentLength ? st_->req.content_length : 0;
-  x.expect_continue =
-      st_->req.expect_continue && (x.body_framing == http::Framing::kChunked || x.body_left > 0);
+  x.expect_continue = st_->req.expect_continue && body_to_relay(x.body_framing, x.body_left);
   x.client_keep = st_->req.keep_alive;
   x.idempotent = is_idempotent(st_->req.method);
 
@@ -405,8 +408,8 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   // with MSG_MORE).
   int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(), loop.now() + t.client_idle,
                                 resp_framing == http::Framing::kContentLength && resp_length > 0);
-  RelayResult download = RelayResult::kSinkFailed;
-  if (sent >= 0) {
+  RelayResult download = sent < 0 ? RelayResult::kSinkFailed : RelayResult::kDone;
+  if (sent >= 0 && body_to_relay(resp_framing, resp_length)) {
     // The backend may wait for a body that still goes up: it is not late meanwhile.
     download = co_await relay_body({loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend,
                                     t.client_idle, nullptr, &ctx_.pipes, &st_->upload},
@@ -414,7 +417,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   }
   // An upload that still runs once the answer is over is not wanted any more (nor pooled: the
   // backend would read the next request sent on its connection as the rest of this body).
-  co_await finish_upload();
+  if (st_->upload.running) co_await finish_upload();
   const bool request_sent = st_->upload.result == RelayResult::kDone;
   // The client may still send the body, or have sent on after a body that ended meanwhile (a
   // pipelined request): closing with that unread would reset the connection, dropping the answer
@@ -453,9 +456,10 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
   const bool resendable =
       x.idempotent && x.body_left == 0 && x.body_framing != http::Framing::kChunked;
   for (bool fresh_try = false;; fresh_try = true) {
-    bool reused = false;
-    int fd = co_await open_backend(fresh_try, resendable ? io::Duration::max() : kUnsafeReuseAge,
-                                   &reused);
+    // A pooled connection is taken without a coroutine of its own: the usual case.
+    int fd = fresh_try ? -1 : backend.idle.take(resendable ? io::Duration::max() : kUnsafeReuseAge);
+    const bool reused = fd >= 0;
+    if (!reused) fd = co_await connect_backend();
     // Out of descriptors here: the backend did nothing wrong, so its health is left alone, and
     // the client is told that the service is overloaded for now.
     if (net::out_of_sockets(fd)) co_return 503;
@@ -485,14 +489,14 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
       x.expect_continue = false;
     }
     st_->upload = {};
-    if (x.body_framing == http::Framing::kChunked || x.body_left > 0) {
+    if (body_to_relay(x.body_framing, x.body_left)) {
       st_->upload.running = true;
       base::spawn(upload(x.body_framing, x.body_left, t.client_idle, backend.timeouts.backend));
     }
 
     st_->response_bytes = 0;
     int status = co_await read_response_head(x.head_request, x.client_minor);
-    if (status != 0) co_await finish_upload();
+    if (status != 0 && st_->upload.running) co_await finish_upload();
     if (st_->upload.client_failed()) {
       // The backend connection is mid-request. No response byte has reached the client yet, so
       // a malformed body can still be answered.
@@ -535,7 +539,6 @@ base::Task<void> ClientSession::upload(http::Framing framing, uint64_t length,
 
 base::Task<void> ClientSession::finish_upload() {
   Upload& u = st_->upload;
-  if (!u.running) co_return;
   u.stopped = true;
   // The upload waits either to send to the backend, which the shutdown fails, or for the
   // client's bytes, which the interrupt ends.

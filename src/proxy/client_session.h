@@ -39,6 +39,7 @@ class ClientSession {
   // What reading a request head came to.
   static constexpr int kHeadReady = 0;
   static constexpr int kCloseQuietly = -1;
+  static constexpr int kHeadIncomplete = -2;
 
   // The request being forwarded, as far as the tries at backends need it once its head has
   // left the read buffer.
@@ -69,7 +70,11 @@ class ClientSession {
   // response, with request state taken for that time; returns whether the connection stays open.
   base::Task<bool> exchange();
   upstream::Backend& backend() const { return *st_->pool->backends[st_->backend]; }
-  // Returns kHeadReady, kCloseQuietly, or an HTTP status to answer with before closing.
+  // Parses the request head in in_: kHeadReady, kHeadIncomplete, or an HTTP status to answer
+  // with before closing.
+  int parse_request_head();
+  // Reads the rest of a head that parse_request_head() found incomplete; returns as it does, but
+  // kCloseQuietly instead of kHeadIncomplete.
   base::Task<int> read_request_head();
   // Forwards the parsed request with the configuration gen; returns whether the client
   // connection stays open.
@@ -85,12 +90,11 @@ class ClientSession {
   // as st_->upload.
   base::Task<void> upload(http::Framing framing, uint64_t length, io::Duration client_timeout,
                           io::Duration backend_timeout);
-  // Stops the upload if it still runs, and waits for its end: before the backend connection
+  // Stops the upload, which still runs, and waits for its end: before the backend connection
   // goes, or the request does.
   base::Task<void> finish_upload();
-  // Reuses a pooled connection to backend_, idle for less than max_idle, or, when there is none
-  // or fresh is set, connects; returns the fd or -errno.
-  base::Task<int> open_backend(bool fresh, io::Duration max_idle, bool* reused);
+  // Connects to backend_; returns the fd or -errno.
+  base::Task<int> connect_backend();
   // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0,
   // kCloseQuietly when relaying one to the client failed, or the status to answer the client
   // with (502, 504).

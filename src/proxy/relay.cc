@@ -78,8 +78,6 @@ void PipeCache::close(Pipe p) {
 
 base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t length,
                                    bool dechunk) {
-  if (framing == http::Framing::kNone) co_return RelayResult::kDone;
-  if (framing == http::Framing::kContentLength && length == 0) co_return RelayResult::kDone;
   http::ChunkedDecoder decoder;
   uint64_t remaining = length;
   for (;;) {
