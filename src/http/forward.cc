@@ -173,10 +173,10 @@ class HeadWriter {
     out_.append("\r\n");
   }
 
-  // Writes the body length as one Content-Length field in place of the first of the message's
-  // Content-Length fields, and drops the others: duplicates ("5, 5", or two "5" fields) are
-  // accepted on the way in (RFC 9110 §8.6) but are not passed on, since the next recipient
-  // might read them differently.
+  // Writes the message's Content-Length as one field in place of the first of its Content-Length
+  // fields, and drops the others: duplicates ("5, 5", or two "5" fields) are accepted on the way
+  // in (RFC 9110 §8.6) but are not passed on, since the next recipient might read them
+  // differently; that holds in a response without a body (to HEAD, a 304) too.
   void content_length(uint64_t length) {
     if (length_written_) return;
     flush();
@@ -359,7 +359,8 @@ void write_response_head(const char* base, const ResponseHead& resp, bool close,
     const std::string_view name = field.name.in(base);
     const Name kind = classify(name);
     if (is_always_hop_by_hop(kind)) continue;
-    if (resp.framing == Framing::kContentLength && kind == Name::kContentLength) {
+    // The parser took the response only if its Content-Length fields agree on one number.
+    if (kind == Name::kContentLength) {
       w.content_length(resp.content_length);
       continue;
     }

@@ -79,8 +79,10 @@ struct ResponseHead {
   std::vector<HeaderField> headers;
   // kNone for responses to HEAD, 1xx, 204 and 304; else kChunked, kContentLength or kUntilClose.
   Framing framing = Framing::kNone;
-  uint64_t content_length = 0;  // meaningful when framing is kContentLength
-  bool keep_alive = false;      // false whenever the body ends with the connection (kUntilClose)
+  // The Content-Length field's value, when there is one (0 otherwise): the body's length when
+  // framing is kContentLength; in a response to HEAD or a 304, the length the body would have had.
+  uint64_t content_length = 0;
+  bool keep_alive = false;  // false whenever the body ends with the connection (kUntilClose)
   // Transfer-Encoding lists a coding other than chunked (gzip, say): only an HTTP/1.1 recipient
   // can be told it, so only one can be sent the body (RFC 9112 §6.1).
   bool transfer_coded = false;

@@ -117,7 +117,7 @@ ParseStatus ResponseParser::finish(const char* data, ResponseHead& out, bool hea
     if (out.version_minor == 0) return fail("Transfer-Encoding in HTTP/1.0");
   }
 
-  out.content_length = 0;
+  out.content_length = content_length.present() ? content_length.value() : 0;
   out.transfer_coded = transfer_encoding.coded();
   const bool no_body = head_request || out.status < 200 || out.status == 204 || out.status == 304;
   if (no_body) {
@@ -127,7 +127,6 @@ ParseStatus ResponseParser::finish(const char* data, ResponseHead& out, bool hea
     out.framing = transfer_encoding.chunked() ? Framing::kChunked : Framing::kUntilClose;
   } else if (content_length.present()) {
     out.framing = Framing::kContentLength;
-    out.content_length = content_length.value();
   } else {
     out.framing = Framing::kUntilClose;
   }

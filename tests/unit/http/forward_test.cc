@@ -362,6 +362,18 @@ TEST(ForwardResponse, DuplicateContentLengthsAreSentAsOne) {
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
 }
 
+// A response without a body tells the length it would have had: one field, as for a body.
+TEST(ForwardResponse, DuplicateContentLengthsWithoutABodyAreSentAsOne) {
+  EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nETag: \"x\"\r\n"
+                             "Content-Length: 005\r\n\r\n",
+                             false, 1, true),
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"x\"\r\n\r\n");
+  EXPECT_EQ(forward_response("HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n"
+                             "Content-Length: 7\r\n\r\n",
+                             false, 1),
+            "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n");
+}
+
 TEST(ForwardResponse, ResponseToHeadKeepsItsFraming) {
   EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", false, 1, true),
             "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");

@@ -96,12 +96,13 @@ TEST(ResponseParser, StatusesWithoutBody) {
     Parsed p = parse_response(std::string(line) + "\r\nContent-Length: 42\r\n\r\n");
     ASSERT_EQ(p.status, ParseStatus::kComplete) << line;
     EXPECT_EQ(p.head.framing, Framing::kNone) << line;
-    EXPECT_EQ(p.head.content_length, 0u);
+    EXPECT_EQ(p.head.content_length, 42u) << line;  // the field's, though it frames nothing
     EXPECT_TRUE(p.head.keep_alive) << line;
   }
   Parsed no_fields = parse_response("HTTP/1.1 204 No Content\r\n\r\n");
   ASSERT_EQ(no_fields.status, ParseStatus::kComplete);
   EXPECT_EQ(no_fields.head.framing, Framing::kNone);
+  EXPECT_EQ(no_fields.head.content_length, 0u);
   EXPECT_TRUE(no_fields.head.keep_alive);
 }
 
