@@ -80,7 +80,8 @@ struct ResponseHead {
   // kNone for responses to HEAD, 1xx, 204 and 304; else kChunked, kContentLength or kUntilClose.
   Framing framing = Framing::kNone;
   // The Content-Length field's value, when there is one (0 otherwise): the body's length when
-  // framing is kContentLength; in a response to HEAD or a 304, the length the body would have had.
+  // framing is kContentLength; in a response without a body (to HEAD, 1xx, 204, 304), the length
+  // it would have had.
   uint64_t content_length = 0;
   bool keep_alive = false;  // false whenever the body ends with the connection (kUntilClose)
   // Transfer-Encoding lists a coding other than chunked (gzip, say): only an HTTP/1.1 recipient

@@ -19,7 +19,6 @@ bool Timers::append_to_run(Timer& t, Duration timeout) {
       // The clock does not go back, so this holds unless the deadline was not now + timeout.
       if (r.tail->when > t.when) return false;
       t.prev = r.tail;
-      t.next = nullptr;
       r.tail->next = &t;
       r.tail = &t;
       t.slot = Timer::kInRun | static_cast<uint32_t>(&r - runs_.data());
@@ -30,7 +29,6 @@ bool Timers::append_to_run(Timer& t, Duration timeout) {
   if (!free_run) return false;
   free_run->timeout = timeout;
   free_run->head = free_run->tail = &t;
-  t.prev = t.next = nullptr;
   t.slot = Timer::kInRun | static_cast<uint32_t>(free_run - runs_.data());
   return true;
 }

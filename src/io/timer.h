@@ -2,9 +2,14 @@
 // Timers of one loop, in two structures. Most deadlines are "now plus a configured timeout", so
 // the timers armed with one timeout come in the order they are due: each such timeout gets a run,
 // a list in deadline order where arming appends and disarming unlinks, both O(1) and without
-// touching other timers. A timer that fits no run (another timeout while all runs are taken, a
-// deadline reused as time passes, one armed without a timeout) goes into a binary min-heap.
-// Neither allocates once the heap's vector has reached its high-water mark.
+// touching other timers. A timer armed without a timeout (periodic ones, sleeps), or with one
+// that has no run while all runs are taken, goes into a binary min-heap. Neither allocates once
+// the heap's vector has reached its high-water mark.
+//
+// The loop passes deadline - now as the timeout. A deadline reused as time passes (the whole of a
+// request head, read in pieces) thus comes with a timeout no other timer has, and takes a free run
+// for itself until it is disarmed: many at once (slow clients) leave the common timeouts to the
+// heap, which is what every timer had before runs, and no worse.
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -22,7 +27,7 @@ struct Timer {
   TimePoint when{};
   void (*fire)(Timer*) = nullptr;
   void* owner = nullptr;  // what fire() acts on
-  Timer* prev = nullptr;  // in a run
+  Timer* prev = nullptr;  // in a run; both null otherwise
   Timer* next = nullptr;
   uint32_t slot = kDisarmed;  // the heap index, or kInRun | the run's index
   bool armed() const { return slot != kDisarmed; }
@@ -42,7 +47,8 @@ class Timers {
   void fire_due(TimePoint now);
 
  private:
-  // Enough for the timeouts in use on a request's path (client, backend, connect, drain...).
+  // Enough for the timeouts on a request's path (client idle and header, backend, connect) and
+  // some to spare.
   static constexpr size_t kRuns = 8;
   struct Run {
     Duration timeout{};

@@ -60,10 +60,10 @@ bool is_idempotent(http::Method m) {
 }
 
 // Moves the start of a Content-Length body from `from` to the head in `out`; returns how many
-// body bytes are left to relay.
+// body bytes are left to relay (0 for other framings, whose bodies relay_body() does not count).
 uint64_t coalesce_body(base::Buffer& from, http::Framing framing, uint64_t length,
                        base::Buffer& out) {
-  if (framing != http::Framing::kContentLength) return length;
+  if (framing != http::Framing::kContentLength) return 0;
   size_t take = static_cast<size_t>(std::min<uint64_t>(from.size(), length));
   if (take > kCoalesceMax) return length;
   out.append(from.data(), take);

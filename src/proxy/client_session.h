@@ -73,8 +73,8 @@ class ClientSession {
   // Parses the request head in in_: kHeadReady, kHeadIncomplete, or an HTTP status to answer
   // with before closing.
   int parse_request_head();
-  // Reads the rest of a head that parse_request_head() found incomplete; returns as it does, but
-  // kCloseQuietly instead of kHeadIncomplete.
+  // Reads the rest of a head that parse_request_head() found incomplete; returns as it does, or
+  // 408 when the head's time is up, or kCloseQuietly when the client left.
   base::Task<int> read_request_head();
   // Forwards the parsed request with the configuration gen; returns whether the client
   // connection stays open.

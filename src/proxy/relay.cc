@@ -78,6 +78,7 @@ void PipeCache::close(Pipe p) {
 
 base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t length,
                                    bool dechunk) {
+  if (!body_to_relay(framing, length)) co_return RelayResult::kDone;
   http::ChunkedDecoder decoder;
   uint64_t remaining = length;
   for (;;) {

@@ -79,14 +79,14 @@ struct RelayEnds {
 };
 
 // Whether a message framed so, with `length` Content-Length bytes still to come, has a body left to
-// relay. Callers ask first: most answers have none left once their head went, and the coroutine
-// would be made for nothing.
+// relay. Callers ask before relay_body(): most answers have none left once their head went, and
+// its coroutine would be made for nothing.
 inline bool body_to_relay(http::Framing framing, uint64_t length) {
   return framing != http::Framing::kNone &&
          (framing != http::Framing::kContentLength || length > 0);
 }
 
-// For a body that body_to_relay(): framing kContentLength relays `length` bytes; kChunked relays
+// framing kContentLength relays `length` bytes; kChunked relays
 // the chunked body as is (validated chunk by chunk), or only its payload when dechunk is set (for
 // HTTP/1.0 clients, who are then told the end by the connection closing); kUntilClose relays
 // until the source's end of stream.
