@@ -139,7 +139,17 @@ void check_invariants(const char* data, size_t len, const Limits& limits, bool h
 
   const bool no_body = head_request || h.status < 200 || h.status == 204 || h.status == 304;
   FUZZ_CHECK(no_body == (h.framing == Framing::kNone));
-  if (h.framing != Framing::kContentLength) FUZZ_CHECK(h.content_length == 0);
+  // A length comes from a Content-Length field, which frames the body unless there is none.
+  if (h.framing == Framing::kChunked || h.framing == Framing::kUntilClose) {
+    FUZZ_CHECK(h.content_length == 0);
+  }
+  if (h.content_length != 0) {
+    bool has_field = false;
+    for (const HeaderField& f : h.headers) {
+      has_field = has_field || equals_ignore_case(f.name.in(data), "content-length");
+    }
+    FUZZ_CHECK(has_field);
+  }
   FUZZ_CHECK(h.content_length <= uint64_t{std::numeric_limits<int64_t>::max()});
   if (h.framing == Framing::kUntilClose || h.status == 101) FUZZ_CHECK(!h.keep_alive);
   if (h.version_minor == 0) FUZZ_CHECK(h.framing != Framing::kChunked);
