@@ -298,6 +298,18 @@ FreshCopy appended(const base::Buffer& out, std::string_view prefix) {
   return FreshCopy(head, head.size());
 }
 
+// A forwarded head must parse whole, to exactly the bytes the writer appended; when it does not,
+// the parser's reason and the head are printed first.
+void expect_parsed_whole(const char* what, ParseStatus status, std::string_view reason,
+                         const FreshCopy& head, uint32_t head_size) {
+  if (status != ParseStatus::kComplete) {
+    std::fprintf(stderr, "%s does not parse: %.*s\n%.*s", what, static_cast<int>(reason.size()),
+                 reason.data(), static_cast<int>(head.size()), head.data());
+  }
+  FUZZ_CHECK(status == ParseStatus::kComplete);
+  FUZZ_CHECK(head_size == head.size());
+}
+
 void check_request(std::string_view input, const RequestHead& req, Choices& choices) {
   const char* base = input.data();
   const std::vector<Field> in = fields_of(base, req.headers);
@@ -324,13 +336,7 @@ void check_request(std::string_view input, const RequestHead& req, Choices& choi
   RequestParser parser(kRoomy);
   RequestHead got;
   const ParseStatus status = parser.parse(head.data(), head.size(), got);
-  if (status != ParseStatus::kComplete) {
-    std::fprintf(stderr, "forwarded request does not parse: %.*s\n%.*s",
-                 static_cast<int>(parser.error_reason().size()), parser.error_reason().data(),
-                 static_cast<int>(head.size()), head.data());
-  }
-  FUZZ_CHECK(status == ParseStatus::kComplete);
-  FUZZ_CHECK(got.head_size == head.size());
+  expect_parsed_whole("forwarded request", status, parser.error_reason(), head, got.head_size);
   const std::vector<Field> outf = fields_of(head.data(), got.headers);
 
   // The request line, always in HTTP/1.1.
@@ -440,13 +446,7 @@ void check_response(std::string_view input, const ResponseHead& resp, bool head_
   ResponseParser parser(kRoomy);
   ResponseHead got;
   const ParseStatus status = parser.parse(head.data(), head.size(), got, head_request);
-  if (status != ParseStatus::kComplete) {
-    std::fprintf(stderr, "forwarded response does not parse: %.*s\n%.*s",
-                 static_cast<int>(parser.error_reason().size()), parser.error_reason().data(),
-                 static_cast<int>(head.size()), head.data());
-  }
-  FUZZ_CHECK(status == ParseStatus::kComplete);
-  FUZZ_CHECK(got.head_size == head.size());
+  expect_parsed_whole("forwarded response", status, parser.error_reason(), head, got.head_size);
   const std::vector<Field> outf = fields_of(head.data(), got.headers);
 
   // The status line, always in HTTP/1.1.
