@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <vector>
 
 #include "config/cli.h"
 
@@ -36,11 +38,18 @@ Outcome parse(std::vector<std::string> args) {
 }
 
 // A file whose one pool, "api" (the default pool), has the health settings `health`.
+// Removed when the process exits, so that runs leave nothing behind in the temporary directory.
 std::string file_with_health(const std::string& health) {
-  static int n = 0;
+  static struct Written {
+    std::vector<std::string> paths;
+    ~Written() {
+      for (const std::string& p : paths) std::remove(p.c_str());
+    }
+  } written;
   // ctest runs each test in a process of its own, several at once: the pid keeps their files apart.
   std::string path = ::testing::TempDir() + "fulcrum-cli-health-" + std::to_string(::getpid()) +
-                     "-" + std::to_string(n++) + ".yaml";
+                     "-" + std::to_string(written.paths.size()) + ".yaml";
+  written.paths.push_back(path);
   std::ofstream(path) << "pools:\n  api:\n    backends: [\"127.0.0.1:9001\"]\n    health: {"
                       << health << "}\n";
   return path;
