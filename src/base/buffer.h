@@ -55,6 +55,14 @@ class Buffer {
     if (head_ == tail_) head_ = tail_ = 0;
   }
   void clear() { head_ = tail_ = 0; }
+  // Puts n bytes in front of the readable ones, in the room that consume() left there; false,
+  // with nothing written, when that room is less than n.
+  bool prepend(const char* p, size_t n) {
+    if (n > head_) return false;
+    head_ -= n;
+    std::memcpy(mem_ + head_, p, n);
+    return true;
+  }
 
   // Ensures writable() >= n: moves readable bytes to the front first, grows only if that is not
   // enough.

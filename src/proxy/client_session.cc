@@ -59,16 +59,31 @@ bool is_idempotent(http::Method m) {
   }
 }
 
-// Moves the start of a Content-Length body from `from` to the head in `out`; returns how many
-// body bytes are left to relay (0 for other framings, whose bodies relay_body() does not count).
-uint64_t coalesce_body(base::Buffer& from, http::Framing framing, uint64_t length,
-                       base::Buffer& out) {
-  if (framing != http::Framing::kContentLength) return 0;
+// The bytes of one send: the first `size` readable bytes of `in`, which are to be consumed once
+// sent.
+struct Run {
+  base::Buffer& in;
+  size_t size;
+};
+
+// The head in `head` and the start of a Content-Length body in `from` (what came with the head)
+// made one run, so that one send takes both. The head goes in front of those body bytes, into the
+// room the received head left (it usually fits: the forwarded head is the received one less a
+// field or two), which saves copying the body; else the body bytes are copied after the head. Sets
+// *rest to the body bytes left to relay (0 for other framings, whose bodies relay_body() does not
+// count).
+Run coalesce_body(base::Buffer& from, http::Framing framing, uint64_t length, base::Buffer& head,
+                  uint64_t* rest) {
+  *rest = 0;
+  if (framing != http::Framing::kContentLength) return {head, head.size()};
   size_t take = static_cast<size_t>(std::min<uint64_t>(from.size(), length));
-  if (take > kCoalesceMax) return length;
-  out.append(from.data(), take);
+  *rest = length;
+  if (take > kCoalesceMax) return {head, head.size()};
+  *rest = length - take;
+  if (from.prepend(head.data(), head.size())) return {from, head.size() + take};
+  head.append(from.data(), take);
   from.consume(take);
-  return length - take;
+  return {head, head.size()};
 }
 }  // namespace
 
@@ -400,14 +415,15 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
                             st_->out, target.headers->response);
   const bool backend_keep = st_->resp.keep_alive;
   st_->backend_in.consume(st_->resp.head_size);
-  uint64_t resp_length =
-      dechunk ? 0
-              : coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length, st_->out);
+  uint64_t resp_length = 0;
+  const Run first = coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length,
+                                  st_->out, &resp_length);
   // With a Content-Length body still to come, the head may wait for it in the kernel, so that a
   // small answer reaches the client as one segment however the backend split it (as HAProxy does,
   // with MSG_MORE).
-  int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(), loop.now() + t.client_idle,
+  int sent = co_await loop.send(fd_, first.in.data(), first.size, loop.now() + t.client_idle,
                                 resp_framing == http::Framing::kContentLength && resp_length > 0);
+  first.in.consume(first.size);
   RelayResult download = sent < 0 ? RelayResult::kSinkFailed : RelayResult::kDone;
   if (sent >= 0 && body_to_relay(resp_framing, resp_length)) {
     // The backend may wait for a body that still goes up: it is not late meanwhile.

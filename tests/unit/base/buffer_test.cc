@@ -29,6 +29,21 @@ TEST(Buffer, ReserveCompactsBeforeGrowing) {
   EXPECT_EQ(b.view(), std::string(50, 'a'));
 }
 
+TEST(Buffer, PrependFillsTheRoomThatConsumeLeft) {
+  Buffer b(64);
+  b.append("HEAD:body");
+  b.consume(5);
+  EXPECT_FALSE(b.prepend("LONGER", 6));  // more than the room: nothing written
+  EXPECT_EQ(b.view(), "body");
+  EXPECT_TRUE(b.prepend("H:", 2));
+  EXPECT_EQ(b.view(), "H:body");
+  EXPECT_TRUE(b.prepend("<>", 2));
+  EXPECT_EQ(b.view(), "<>H:body");
+  EXPECT_FALSE(b.prepend("xy", 2));  // one byte of room is left
+  b.consume(8);                     // everything: rewinds, so no room is left
+  EXPECT_FALSE(b.prepend("x", 1));
+}
+
 TEST(Buffer, AppendDecimal) {
   Buffer b;
   b.append_decimal(0);
