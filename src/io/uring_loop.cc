@@ -2,11 +2,10 @@
 
 #include <poll.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 namespace fulcrum::io {
@@ -19,16 +18,6 @@ constexpr unsigned kEntries = 4096;
 constexpr unsigned kRingBuffers = 128;
 constexpr unsigned kRingBufferSize = 16 * 1024;
 constexpr unsigned kBufferGroup = 0;
-
-// Multishot receive came with Linux 6.0 (multishot accept and buffer rings with 5.19); an older
-// kernel refuses it only when a receive is submitted, too late to choose epoll instead.
-bool kernel_at_least(int major, int minor) {
-  utsname u{};
-  int ma = 0;
-  int mi = 0;
-  if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
-  return ma > major || (ma == major && mi >= minor);
-}
 
 bool is_splice(const Op& op) {
   return op.kind == OpKind::kSpliceIn || op.kind == OpKind::kSpliceOut;
@@ -63,10 +52,6 @@ std::unique_ptr<Loop> UringLoop::create(std::string* error) {
 }
 
 bool UringLoop::setup_buffer_ring(std::string* error) {
-  if (!kernel_at_least(6, 0)) {
-    *error = "io_uring: multishot receive needs Linux 6.0 or later";
-    return false;
-  }
   const size_t ring_size = round_to_page(kRingBuffers * sizeof(io_uring_buf));
   const size_t buffers_size = size_t{kRingBuffers} * kRingBufferSize;
   void* mem = ::mmap(nullptr, ring_size + buffers_size, PROT_READ | PROT_WRITE,
@@ -93,7 +78,40 @@ bool UringLoop::setup_buffer_ring(std::string* error) {
                           static_cast<int>(i));
   }
   io_uring_buf_ring_advance(buffer_ring_, kRingBuffers);
+  if (!multishot_receive_works()) {
+    *error = "io_uring: the kernel refuses multishot receive (it came with Linux 6.0)";
+    return false;
+  }
   return true;
+}
+
+// Asked of the kernel by making one, since a kernel's version need not tell (distributions
+// backport io_uring): an older kernel refuses the receive at once, a newer one keeps it waiting
+// (the socket has nothing to read) until it is cancelled.
+bool UringLoop::multishot_receive_works() {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) return false;
+  constexpr uint64_t kReceive = 1;
+  constexpr uint64_t kCancel = 2;
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_recv_multishot(sqe, pair[0], nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = kBufferGroup;
+  io_uring_sqe_set_data64(sqe, kReceive);
+  sqe = next_sqe();
+  io_uring_prep_cancel64(sqe, kReceive, 0);
+  io_uring_sqe_set_data64(sqe, kCancel);
+  int received = -EINVAL;
+  int rc = io_uring_submit_and_wait(&ring_, 2);
+  for (int seen = 0; rc >= 0 && seen < 2; ++seen) {
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_wait_cqe(&ring_, &cqe) != 0) break;
+    if (io_uring_cqe_get_data64(cqe) == kReceive) received = cqe->res;
+    io_uring_cqe_seen(&ring_, cqe);
+  }
+  ::close(pair[0]);
+  ::close(pair[1]);
+  return received == -ECANCELED;
 }
 
 UringLoop::~UringLoop() {

@@ -29,6 +29,7 @@ class UringLoop final : public Loop {
  private:
   UringLoop() = default;
   bool setup_buffer_ring(std::string* error);
+  bool multishot_receive_works();
   io_uring_sqe* next_sqe();
   void give_back(unsigned buffer_id);
 
