@@ -158,11 +158,16 @@ void Loop::on_deadline(Timer* t) {
 void Loop::complete(Op& op, int result) {
   if (moves_all(op) && result > 0) {
     op.done += static_cast<size_t>(result);
-    if (op.done < op.len) {
-      if (begin(op)) return;  // the rest is in flight
-      result = op.result;
-    } else {
+    if (op.done == op.len) {
       result = static_cast<int>(op.done);
+    } else if (op.timed_out) {
+      // Its deadline passed as these bytes went (io_uring: the cancel came too late for them).
+      // Going on would leave the rest with no deadline: it ends, and sent() tells how far it got.
+      result = -ECANCELED;
+    } else if (begin(op)) {
+      return;  // the rest is in flight
+    } else {
+      result = op.result;
     }
   }
   timers_.disarm(op.deadline);

@@ -90,6 +90,16 @@ class [[nodiscard]] OpAwaiter {
   bool await_suspend(std::coroutine_handle<> h);
   int await_resume() const noexcept;
 
+  // kSend, kSpliceOut: the bytes sent so far; when the op failed or timed out, those that went
+  // before it did.
+  size_t sent() const noexcept { return op_.done; }
+  // kSend, kSpliceOut that timed out: awaiting it again sends the rest, until deadline.
+  void go_on_until(TimePoint deadline) {
+    op_.timed_out = false;
+    op_.result = 0;
+    deadline_ = deadline;
+  }
+
  private:
   Loop& loop_;
   TimePoint deadline_;

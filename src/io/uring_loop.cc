@@ -210,9 +210,10 @@ void UringLoop::wait(Duration timeout) {
     io_uring_cqe_seen(&ring_, cqe);
     if (!op) continue;
     if (is_splice(*op)) {
-      // The socket is ready (res: its poll mask): the call again. Or the poll was cancelled.
-      if (res < 0) {
-        complete(*op, res);
+      // The socket is ready (res: its poll mask): the call again. Or the poll was cancelled, or
+      // its deadline passed as it became ready (a poll started again would have none).
+      if (res < 0 || op->timed_out) {
+        complete(*op, res < 0 ? res : -ECANCELED);
       } else if (!start(*op)) {
         complete(*op, op->result);
       }

@@ -124,6 +124,45 @@ TEST_P(LoopTest, RecvDeadlineTimesOut) {
   loop_->close(sv[1]);
 }
 
+TEST_P(LoopTest, SendThatTimedOutTellsWhatWentAndGoesOnWithTheRest) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  std::string payload(1 << 20, '\0');  // more than the socket buffers: the send waits for a reader
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+  int first = 0;
+  int rest = -1;
+  size_t sent_before = 0;
+  std::string received;
+  auto reader = [&]() -> Task<void> {
+    std::vector<char> buf(65536);
+    for (;;) {
+      int n = co_await loop_->recv(sv[1], buf.data(), buf.size(), loop_->now() + 10s);
+      if (n <= 0) break;
+      received.append(buf.data(), static_cast<size_t>(n));
+    }
+    loop_->stop();
+  };
+  auto sender = [&]() -> Task<void> {
+    OpAwaiter send = loop_->send(sv[0], payload.data(), payload.size(), loop_->now() + 50ms);
+    first = co_await send;
+    sent_before = send.sent();
+    spawn(reader());
+    send.go_on_until(loop_->now() + 10s);
+    rest = co_await send;
+    ::shutdown(sv[0], SHUT_WR);
+  };
+  spawn(sender());
+  loop_->run();
+  EXPECT_EQ(first, -ETIMEDOUT);
+  EXPECT_GT(sent_before, 0u);
+  EXPECT_LT(sent_before, payload.size());
+  EXPECT_EQ(rest, static_cast<int>(payload.size()));
+  EXPECT_EQ(received.size(), payload.size());
+  EXPECT_TRUE(received == payload);
+  loop_->close(sv[0]);
+  loop_->close(sv[1]);
+}
+
 TEST_P(LoopTest, ShutdownWakesPendingRecv) {
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
