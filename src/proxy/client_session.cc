@@ -426,10 +426,12 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   first.in.consume(first.size);
   RelayResult download = sent < 0 ? RelayResult::kSinkFailed : RelayResult::kDone;
   if (sent >= 0 && body_to_relay(resp_framing, resp_length)) {
-    // The backend may wait for a body that still goes up: it is not late meanwhile.
-    download = co_await relay_body({loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend,
-                                    t.client_idle, nullptr, &ctx_.pipes, &st_->upload},
-                                   resp_framing, resp_length, dechunk);
+    // The backend may wait for a body that still goes up: it is not late meanwhile. Nor is that
+    // body's send late while the backend's answer comes (the upload asks backend_activity).
+    download = co_await relay_body(
+        {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle, nullptr,
+         &ctx_.pipes, &st_->upload, &st_->backend_activity},
+        resp_framing, resp_length, dechunk);
   }
   // An upload that still runs once the answer is over is not wanted any more (nor pooled: the
   // backend would read the next request sent on its connection as the rest of this body).
@@ -505,6 +507,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
       x.expect_continue = false;
     }
     st_->upload = {};
+    st_->backend_activity = {};
     if (body_to_relay(x.body_framing, x.body_left)) {
       st_->upload.running = true;
       base::spawn(upload(x.body_framing, x.body_left, t.client_idle, backend.timeouts.backend));
@@ -540,8 +543,10 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
 base::Task<void> ClientSession::upload(http::Framing framing, uint64_t length,
                                        io::Duration client_timeout, io::Duration backend_timeout) {
   io::Loop& loop = ctx_.loop;
-  const RelayResult r = co_await relay_body(
-      {loop, fd_, backend_fd_, in_, client_timeout, backend_timeout, &rx_}, framing, length, false);
+  RelayEnds ends{loop, fd_, backend_fd_, in_, client_timeout, backend_timeout, &rx_};
+  // A backend that answers while it reads may stop reading while its answer waits for the client.
+  ends.to_activity = &st_->backend_activity;
+  const RelayResult r = co_await relay_body(ends, framing, length, false);
   Upload& u = st_->upload;
   u.result = r;
   u.running = false;
@@ -612,6 +617,7 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
     if (n > 0) {
       st_->response_bytes += static_cast<uint64_t>(n);
       st_->backend_in.commit(static_cast<size_t>(n));
+      st_->backend_activity.last = loop.now();
       continue;
     }
     // The backend is not late while the body still goes up: its time counts from the body's end.

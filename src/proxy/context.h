@@ -53,6 +53,7 @@ struct RequestState {
   size_t backend = 0;           // in pool, the one tried now
   uint64_t response_bytes = 0;  // from the backend, in this try
   Upload upload;                // of this try
+  Activity backend_activity;    // of this try's backend connection
 };
 
 class ProxyContext {

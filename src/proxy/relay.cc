@@ -17,8 +17,26 @@ constexpr uint64_t kSpliceMin = 16 * 1024;
 // A pipe's default capacity: what one splice into it can take.
 constexpr size_t kPipeSize = 64 * 1024;
 
-bool excused(const RelayEnds& e, io::TimePoint* deadline) {
+bool source_excused(const RelayEnds& e, io::TimePoint* deadline) {
   return e.other_way && e.other_way->excuses(e.loop.now(), e.from_timeout, deadline);
+}
+
+void source_gave(const RelayEnds& e) {
+  if (e.from_activity) e.from_activity->last = e.loop.now();
+}
+
+// Awaits `send` (the loop's send or splice_out, not started yet) until all of it went; false if
+// the sink failed, or timed out with no excuse from its activity.
+base::Task<bool> send_to_sink(const RelayEnds& e, io::OpAwaiter send) {
+  for (size_t sent = 0;; sent = send.sent()) {
+    const int r = co_await send;
+    if (r >= 0) co_return true;
+    if (r != -ETIMEDOUT || !e.to_activity) co_return false;
+    if (send.sent() > sent) e.to_activity->last = e.loop.now();
+    io::TimePoint deadline;
+    if (!e.to_activity->excuses(e.loop.now(), e.to_timeout, &deadline)) co_return false;
+    send.go_on_until(deadline);
+  }
 }
 
 // The last `remaining` bytes of a Content-Length body, through `pipe`, which goes back to the
@@ -30,15 +48,17 @@ base::Task<RelayResult> splice_body(RelayEnds e, uint64_t remaining, PipeCache::
     int n = 0;
     do {
       n = co_await e.loop.splice_in(e.from, pipe.write, want, deadline);
-    } while (n == -ETIMEDOUT && excused(e, &deadline));
+    } while (n == -ETIMEDOUT && source_excused(e, &deadline));
     if (n <= 0) {
       PipeCache::close(pipe);
       co_return RelayResult::kSourceFailed;
     }
+    source_gave(e);
     remaining -= static_cast<uint64_t>(n);
-    const int sent = co_await e.loop.splice_out(pipe.read, e.to, static_cast<size_t>(n),
-                                                e.loop.now() + e.to_timeout, remaining > 0);
-    if (sent < 0) {
+    const bool sent =
+        co_await send_to_sink(e, e.loop.splice_out(pipe.read, e.to, static_cast<size_t>(n),
+                                                   e.loop.now() + e.to_timeout, remaining > 0));
+    if (!sent) {
       PipeCache::close(pipe);
       co_return RelayResult::kSinkFailed;
     }
@@ -95,9 +115,9 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
           auto step = decoder.next(e.buf.data() + scanned, e.buf.size() - scanned);
           scanned += step.consumed;
           if (dechunk && step.data_len > 0) {
-            int r =
-                co_await e.loop.send(e.to, step.data, step.data_len, e.loop.now() + e.to_timeout);
-            if (r < 0) co_return RelayResult::kSinkFailed;
+            const bool sent = co_await send_to_sink(
+                e, e.loop.send(e.to, step.data, step.data_len, e.loop.now() + e.to_timeout));
+            if (!sent) co_return RelayResult::kSinkFailed;
           }
           if (step.consumed == 0) break;
         }
@@ -108,9 +128,10 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
       if (!(framing == http::Framing::kChunked && dechunk) && take > 0) {
         // The rest of a Content-Length body is on its way (a chunked body may be a stream that
         // wants each chunk to go as it comes).
-        int r = co_await e.loop.send(e.to, e.buf.data(), take, e.loop.now() + e.to_timeout,
-                                     framing == http::Framing::kContentLength && !done);
-        if (r < 0) co_return RelayResult::kSinkFailed;
+        const bool sent = co_await send_to_sink(
+            e, e.loop.send(e.to, e.buf.data(), take, e.loop.now() + e.to_timeout,
+                           framing == http::Framing::kContentLength && !done));
+        if (!sent) co_return RelayResult::kSinkFailed;
       }
       e.buf.consume(take);
       if (done) co_return RelayResult::kDone;
@@ -133,9 +154,10 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
         n = co_await e.loop.recv(e.from, e.buf.write_ptr(), e.buf.writable(), deadline);
         if (n > 0) e.buf.commit(static_cast<size_t>(n));
       }
-    } while (n == -ETIMEDOUT && excused(e, &deadline));
+    } while (n == -ETIMEDOUT && source_excused(e, &deadline));
     if (n == 0 && framing == http::Framing::kUntilClose) co_return RelayResult::kDone;
     if (n <= 0) co_return RelayResult::kSourceFailed;
+    source_gave(e);
   }
 }
 

@@ -66,6 +66,22 @@ struct OtherWay {
   }
 };
 
+// When a connection last showed that it is at work: it gave bytes, or took some of a send that
+// then timed out. A send to it that takes nothing in time goes on while that was within the
+// timeout: a backend that echoes an upload as it reads it stops reading while its answer goes
+// down at a slow client's pace, and is busy, not late. As with HAProxy's server timeout, only a
+// time in which neither way moves is too long (a send that took some bytes before its deadline
+// counts as activity at the deadline, so up to twice the timeout may pass after its last byte).
+struct Activity {
+  io::TimePoint last{};
+  // Whether a send that timed out at `now` is to go on, and until when (*deadline).
+  bool excuses(io::TimePoint now, io::Duration timeout, io::TimePoint* deadline) const {
+    if (last == io::TimePoint{}) return false;  // nothing yet
+    *deadline = last + timeout;
+    return now < *deadline;
+  }
+};
+
 struct RelayEnds {
   io::Loop& loop;
   int from;
@@ -76,6 +92,11 @@ struct RelayEnds {
   io::RecvStream* from_stream = nullptr;  // reads `from` through it, when set (a client)
   PipeCache* pipes = nullptr;             // when set, a large Content-Length body is spliced
   const OtherWay* other_way = nullptr;    // when set, excuses a silent source while it goes
+  // When set, the activity of the connection at that end: the relay notes what shows it (bytes
+  // from the source; the sink's part of a send that timed out), and a send to the sink that
+  // timed out goes on while the sink's excuses it.
+  Activity* from_activity = nullptr;
+  Activity* to_activity = nullptr;
 };
 
 // Whether a message framed so, with `length` Content-Length bytes still to come, has a body left to

@@ -140,19 +140,28 @@ def respond(data, then="close"):
     return handler
 
 
-def echo_as_it_reads(conn):
-    """A ScriptedBackend handler: answers a Content-Length body with a chunked echo of it, each
-    piece sent as soon as it is read, as streaming services do."""
-    head = conn.read_until(b"\r\n\r\n")
-    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-    conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-    while length > 0:
-        data = conn.read_exact(min(length, 64 * 1024))
-        if not data:
-            return
-        conn.send(b"%x\r\n%s\r\n" % (len(data), data))
-        length -= len(data)
-    conn.send(b"0\r\n\r\n")
+def echo_as_it_reads(piece=64 * 1024, socket_buffers=None):
+    """A ScriptedBackend handler: answers a Content-Length body with a chunked echo of it, read
+    and sent back a piece (of `piece` bytes) at a time, as streaming services do: it reads no
+    more until the piece before has gone. socket_buffers: the size of its connection's receive
+    and send buffers, when given (the kernel's grow to MiBs on loopback)."""
+
+    def handler(conn):
+        if socket_buffers:
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, socket_buffers)
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, socket_buffers)
+        head = conn.read_until(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+        conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        while length > 0:
+            data = conn.read_exact(min(length, piece))
+            if not data:
+                return
+            conn.send(b"%x\r\n%s\r\n" % (len(data), data))
+            length -= len(data)
+        conn.send(b"0\r\n\r\n")
+
+    return handler
 
 
 def paced(body, head_after=0.0, pieces=1, piece_every=0.0):

@@ -326,7 +326,7 @@ class AnswerDuringUploadTest(harness.TestCase):
         self.assertEqual(backend.connections, 2)
 
     def test_a_backend_that_answers_while_it_reads_gets_the_whole_body_and_the_client_all_of_the_answer(self):
-        backend = self.start_scripted_backend(echo_as_it_reads)
+        backend = self.start_scripted_backend(echo_as_it_reads())
         proxy = self.start_proxy([backend], ["--backend-timeout", "300s", "--no-health-checks"])
         conn = self.connect(proxy)
         head = b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % STREAMED

@@ -1,11 +1,26 @@
 """Timeouts as a client sees them: slow or idle clients are closed, a silent backend gives 504.
 Bounds are wide: only "within a few seconds", never "exactly"."""
 
+import socket
+import threading
 import time
 
 import harness
-from harness import http_request
+from environment import IO_TIMEOUT
+from harness import MiB, PatternCheck, http_request, pattern
 from scripted_backend import echo_as_it_reads
+
+
+class SlowReader(PatternCheck):
+    """A body sink that checks the pattern and takes `rate` bytes a second."""
+
+    def __init__(self, rate):
+        super().__init__()
+        self.rate = rate
+
+    def __call__(self, chunk):
+        super().__call__(chunk)
+        time.sleep(len(chunk) / self.rate)
 
 
 class ClientTimeoutTest(harness.TestCase):
@@ -149,7 +164,7 @@ class BackendTimeoutTest(harness.TestCase):
         # is relayed while the body still goes up, and a pause of the client's longer than the
         # backend timeout (here 4 s, over the 3 s timeout, which leaves a busy machine time to
         # echo the rest) does not make the backend late.
-        echo = self.start_scripted_backend(echo_as_it_reads)
+        echo = self.start_scripted_backend(echo_as_it_reads())
         proxy = self.start_proxy([echo], ["--backend-timeout", "3s"])
         conn = self.connect(proxy)
         first, second = b"a" * (100 * 1024), b"b" * (100 * 1024)  # streamed: over the 64 KiB kept
@@ -159,6 +174,78 @@ class BackendTimeoutTest(harness.TestCase):
         response = conn.read_response()
         self.assertTrue(response.complete, response)
         self.assertEqual((response.status, response.body), (200, first + second))
+
+    def upload(self, proxy, head, body, receive_buffer=None):
+        """A connection to proxy that sends head and body in the background (as fast as fulcrum
+        takes them), with a receive buffer of that size if one is given."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.settimeout(IO_TIMEOUT)
+        sock.connect((harness.HOST, proxy.port))
+        conn = harness.Connection(sock=sock)
+        self.addCleanup(conn.close)
+
+        def send():
+            try:
+                conn.send(head + body)
+            except OSError:
+                pass  # fulcrum gave up on the request: the response tells how
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        self.addCleanup(sender.join, IO_TIMEOUT)
+        return conn
+
+    def test_backend_timeout_does_not_cut_an_echo_that_a_slow_client_reads(self):
+        # The backend echoes the upload 6 MiB at a time and reads no more while a piece goes
+        # down; the client reads the echo slowly but steadily (3 MiB/s, a small buffer at a
+        # time). Once the socket buffers on the way are full, each piece keeps the backend from
+        # reading for about 2 s, over the timeout (1 s), and fulcrum's send of the upload waits
+        # that long, while the backend's answer moves all the time: the backend is busy, not
+        # late, and the exchange (about 6 s) completes.
+        echo = self.start_scripted_backend(echo_as_it_reads(6 * MiB, socket_buffers=64 * 1024))
+        proxy = self.start_proxy([echo], ["--backend-timeout", "1s", "--no-health-checks"])
+        length = 18 * MiB
+        head = b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % length
+        conn = self.upload(proxy, head, pattern(0, length), receive_buffer=64 * 1024)
+        reader = SlowReader(3 * MiB)
+        response = conn.read_response(sink=reader)
+        self.assertEqual(response.status, 200, response)
+        self.assertTrue(response.complete, "the echo was cut after %d bytes" % reader.length)
+        self.assertEqual(reader.length, length)
+        self.assertIsNone(reader.first_mismatch, "wrong byte at body offset %s" % reader.first_mismatch)
+
+    def test_a_backend_that_neither_reads_nor_answers_during_an_upload_is_late(self):
+        # Whatever excuses a backend that is busy answering, one that takes none of the upload
+        # and sends nothing for longer than the timeout is late: before its answer (a 504) or
+        # inside it (the answer is cut short).
+        released = threading.Event()
+        self.addCleanup(released.set)
+        part = b"p" * 1000
+        cases = {
+            "before its answer": b"",
+            "inside its answer": b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (MiB, part),
+        }
+        length = 16 * MiB  # more than the socket buffers on the way hold
+        head = b"PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % length
+        for name, answer in cases.items():
+            with self.subTest(name):
+
+                def stall(conn, answer=answer):
+                    if conn.read_until(b"\r\n\r\n"):
+                        conn.send(answer)
+                        released.wait(3 * IO_TIMEOUT)
+
+                backend = self.start_scripted_backend(stall)
+                proxy = self.start_proxy([backend], ["--backend-timeout", "1s", "--no-health-checks"])
+                conn = self.upload(proxy, head, b"u" * length)
+                response = conn.read_response()
+                if answer:
+                    self.assertEqual((response.status, response.complete, response.body), (200, False, part))
+                else:
+                    self.assertErrorResponse(response, 504)
+                self.assertClosedWithin(conn, IO_TIMEOUT)
 
     def test_later_requests_are_served_after_a_504(self):
         self.assertEqual(http_request(self.proxy.port, "GET", "/hang").status, 504)

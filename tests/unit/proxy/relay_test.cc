@@ -1,7 +1,8 @@
 // proxy::relay_body on every I/O backend: a large Content-Length body goes through a pipe
 // (spliced), exactly its length and no more, and the pipe is kept for the next body; a small one
-// is copied; a source that ends early fails the relay and its pipe is not kept. The cache's
-// trim closes the pipes that stayed spare.
+// is copied; a source that ends early fails the relay and its pipe is not kept; a send to a sink
+// that takes nothing goes on while the sink is active otherwise, and only so. The cache's trim
+// closes the pipes that stayed spare.
 #include "proxy/relay.h"
 
 #include <fcntl.h>
@@ -114,6 +115,64 @@ TEST_P(RelayTest, SourceEndingEarlyFailsAndItsPipeIsClosed) {
   EXPECT_EQ(relay(part, true, 1 << 20), RelayResult::kSourceFailed);
   EXPECT_TRUE(sunk_ == part);
   EXPECT_EQ(pipes_.kept(), 0u);
+}
+
+// The sink reads nothing for 300 ms, six times its timeout, while its activity is noted every
+// 20 ms (or not at all): the relay's send waits for it (or gives up).
+RelayResult relay_to_a_sink_that_waits(io::Loop& loop, int from[2], int to[2], bool active,
+                                       std::string* sunk) {
+  const std::string body = pattern(1 << 20);  // more than the socket buffers hold
+  base::Buffer buf;
+  Activity activity;
+  RelayResult result = RelayResult::kSinkFailed;
+  int finished = 0;
+  auto finish = [&] {
+    if (++finished == 3) loop.stop();
+  };
+  auto producer = [&]() -> base::Task<void> {
+    co_await loop.send(from[1], body.data(), body.size(), loop.now() + 10s);
+    finish();
+  };
+  auto relayer = [&]() -> base::Task<void> {
+    RelayEnds ends{loop, from[0], to[0], buf, 10s, 50ms};
+    ends.to_activity = &activity;
+    result = co_await relay_body(ends, http::Framing::kContentLength, body.size(), false);
+    ::shutdown(from[0], SHUT_RDWR);  // a producer left waiting fails
+    ::shutdown(to[0], SHUT_WR);
+    finish();
+  };
+  auto consumer = [&]() -> base::Task<void> {
+    for (int i = 0; i < 15; ++i) {
+      co_await loop.sleep(20ms);
+      if (active) activity.last = loop.now();
+    }
+    std::vector<char> chunk(16 * 1024);
+    for (;;) {
+      const int n = co_await loop.recv(to[1], chunk.data(), chunk.size(), loop.now() + 10s);
+      if (n <= 0) break;
+      sunk->append(chunk.data(), static_cast<size_t>(n));
+    }
+    finish();
+  };
+  base::spawn(producer());
+  base::spawn(relayer());
+  base::spawn(consumer());
+  loop.run();
+  EXPECT_EQ(finished, 3);
+  EXPECT_TRUE(body.starts_with(*sunk));
+  return result;
+}
+
+TEST_P(RelayTest, SendToASinkThatTakesNothingGoesOnWhileTheSinkIsActive) {
+  std::string sunk;
+  EXPECT_EQ(relay_to_a_sink_that_waits(*loop_, from_, to_, true, &sunk), RelayResult::kDone);
+  EXPECT_EQ(sunk.size(), size_t{1} << 20);
+}
+
+TEST_P(RelayTest, SendToASinkThatTakesNothingAndIsInactiveTimesOut) {
+  std::string sunk;
+  EXPECT_EQ(relay_to_a_sink_that_waits(*loop_, from_, to_, false, &sunk), RelayResult::kSinkFailed);
+  EXPECT_LT(sunk.size(), size_t{1} << 20);
 }
 
 bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
