@@ -14,10 +14,14 @@
 #   BACKENDS=2       backend ports the proxies balance over, 1 or 2; "direct" uses the first.
 #                    Issue 2's figure is BACKEND=fulcrum BACKENDS=1 CONFIGS=small:200
 #                    CONTENDERS="direct fulcrum": one fulcrum-backend, directly and through fulcrum
-#   CONTENDERS="direct haproxy nginx fulcrum relay" (no relay when WORKERS > 1); "relay" is
-#                    build/relay_floor, a proxy with no HTTP at all (each client connection paired
-#                    with a backend connection, bytes passed through): its CPU per request is the
-#                    kernel's share of any proxy's, the floor under the others (one worker only)
+#   CONTENDERS="direct direct-busy haproxy nginx fulcrum relay" (with WORKERS > 1 neither
+#                    direct-busy nor relay); "relay" is build/relay_floor, a proxy with no HTTP at
+#                    all (each client connection paired with a backend connection, bytes passed
+#                    through): its CPU per request is the kernel's share of any proxy's, the floor
+#                    under the others (one worker only). "direct-busy" is direct while a busy loop
+#                    holds CPU 0, the proxy's core: where two CPUs share a physical core or a
+#                    power budget (as virtual CPUs may), a busy CPU 0 slows CPU 1, so this, not
+#                    direct, is the most a proxy that keeps CPU 0 busy can reach
 #   WARMUP=2         seconds of load per contender before the first round
 #   NGINX_KEEPALIVE=256   idle upstream connections nginx keeps (its default, 64, reconnects
 #                    under 200 client connections)
@@ -60,7 +64,7 @@ nginx_keepalive=${NGINX_KEEPALIVE:-256}
 workers=${WORKERS:-1}
 # The relay has one worker: it is left out of the default set when the proxies have more.
 default_contenders="direct haproxy nginx fulcrum"
-if [[ $workers == 1 ]]; then default_contenders+=" relay"; fi
+if [[ $workers == 1 ]]; then default_contenders="direct direct-busy haproxy nginx fulcrum relay"; fi
 contenders=${CONTENDERS:-$default_contenders}
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
@@ -74,7 +78,8 @@ for b in $backend_kind; do
   case $b in nginx | fulcrum) ;; *) die "BACKEND must be nginx, fulcrum or both" ;; esac
 done
 for c in $contenders; do
-  case $c in direct | haproxy | nginx | fulcrum | relay) ;; *) die "unknown contender $c" ;; esac
+  case $c in direct | direct-busy | haproxy | nginx | fulcrum | relay) ;; *) die "unknown contender $c" ;; esac
+  [[ $c != direct-busy || $workers == 1 ]] || die "direct-busy keeps the proxy's CPU busy: WORKERS=1 only"
   [[ $c != relay || $workers == 1 ]] || die "the relay has one worker: WORKERS=1 only"
   [[ $c != relay || -x $build/relay_floor ]] || die "no relay_floor in $build: build it first"
 done
@@ -118,8 +123,16 @@ wrk_threads=$workers
 
 # ---- processes: every one started here is a background job, stopped on exit
 pids=()
+spinner=  # direct-busy's busy loop, while it runs
+stop_spinner() {
+  [[ -n $spinner ]] || return 0
+  kill "$spinner" 2>/dev/null || true
+  wait "$spinner" 2>/dev/null || true
+  spinner=
+}
 stop_all() {
   local p
+  stop_spinner
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for _ in $(seq 50); do
     local alive=0
@@ -290,7 +303,7 @@ EOF
 } >"$out/nginx.conf"
 
 port_of() {
-  case $1 in direct) echo "$b1" ;; haproxy) echo "$p_haproxy" ;; nginx) echo "$p_nginx" ;;
+  case $1 in direct | direct-busy) echo "$b1" ;; haproxy) echo "$p_haproxy" ;; nginx) echo "$p_nginx" ;;
     fulcrum) echo "$p_fulcrum" ;; relay) echo "$p_relay" ;; esac
 }
 for c in $contenders; do
@@ -302,7 +315,7 @@ for c in $contenders; do
         $(each '-b 127.0.0.1:@') -l err --no-health-checks
       ;;
     relay) start relay "$proxy_cpus" "$build/relay_floor" "$p_relay" $(each '@') ;;
-    direct) continue ;;
+    direct | direct-busy) continue ;;
   esac
   wait_port "$(port_of "$c")"
 done
@@ -316,8 +329,9 @@ for c in $contenders; do
 done
 
 # ---- measuring
+is_direct() { [[ $1 == direct || $1 == direct-busy ]]; }
 measured_pids() {
-  if [[ $1 == direct ]]; then backend_pids; else tree "${root[$1]}"; fi
+  if is_direct "$1"; then backend_pids; else tree "${root[$1]}"; fi
 }
 results=$out/results.tsv
 printf 'backend\tworkers\tbody\tconns\tround\tcontender\trps\tp50_us\tp99_us\tcpu_us_per_req\terrors\tothers_pct\n' >"$results"
@@ -329,18 +343,26 @@ hz=$(getconf CLK_TCK)
 # times to cpu.tsv).
 run() {
   local c=$1 body=$2 conns=$3 r=$4 pids backends log each0 each1 back0 back1 busy0 busy1 w0 w1 \
-    stats deltas cpu ours
+    stats deltas cpu ours spun=
   pids=$(measured_pids "$c")
-  backends=$([[ $c == direct ]] || backend_pids)
+  backends=$(is_direct "$c" || backend_pids)
   log=$out/wrk.$body.$conns.$r.$c.log
   each0=$(ticks_each $pids)
   back0=$(cpu_ticks $backends)
   busy0=$(busy_ticks)
+  if [[ $c == direct-busy ]]; then
+    taskset -c "$proxy_cpus" bash -c 'while :; do :; done' &
+    spinner=$!
+  fi
   children_ticks w0
   taskset -c "$load_cpus" wrk -t"$wrk_threads" -c"$conns" -d"${duration}s" --latency \
     -s "$here/wrk_stats.lua" "http://127.0.0.1:$(port_of "$c")$(path_of "$body")" >"$log" 2>&1 || true
   children_ticks w1
   busy1=$(busy_ticks)
+  if [[ -n $spinner ]]; then
+    spun=$(cpu_ticks "$spinner")
+    stop_spinner
+  fi
   back1=$(cpu_ticks $backends)
   each1=$(ticks_each $pids)
   stats=$(grep '^STATS ' "$log" | head -1) || die "wrk gave no result (see $log)"
@@ -351,7 +373,9 @@ run() {
   cpu=$(awk -F'\t' '{ sum += $3 } END { print sum + 0 }' <<<"$deltas")
   # What of the watched CPUs' busy time is ours: pinned, the proxy's on its own CPU; unpinned,
   # the proxy's, the backends' and wrk's.
-  if [[ $pinned == 1 ]]; then
+  if [[ -n $spun ]]; then
+    ours=$spun  # the busy loop's time on CPU 0 is the run's design, not a disturbance
+  elif [[ $pinned == 1 ]]; then
     ours=$([[ $c == direct ]] && echo 0 || echo "$cpu")
   else
     ours=$((cpu + back1 - back0 + w1 - w0))

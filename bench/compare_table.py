@@ -11,7 +11,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-ORDER = ["direct", "haproxy", "nginx", "fulcrum", "relay"]
+ORDER = ["direct", "direct-busy", "haproxy", "nginx", "fulcrum", "relay"]
 
 
 def spread(values, fmt):
@@ -69,15 +69,16 @@ def main(path):
                         and float(table[(r, other)][field]) > 0]
 
             col = lambda field: [float(row[field]) for row in mine]
+            direct = contender.startswith("direct")
             cells = [
                 key[0], key[1], str(key[2]), contender,
                 spread(col("rps"), kilo),
                 spread(col("p50_us"), ms),
                 spread(col("p99_us"), ms),
-                spread(col("cpu_us_per_req"), micros) + (" (backend)" if contender == "direct" else ""),
+                spread(col("cpu_us_per_req"), micros) + (" (backend)" if direct else ""),
                 spread(per_round("rps", "haproxy"), ratio) if contender != "haproxy" else "1",
                 spread(per_round("cpu_us_per_req", "haproxy"), ratio)
-                if contender not in ("haproxy", "direct") else ("1" if contender == "haproxy" else "-"),
+                if contender != "haproxy" and not direct else ("1" if contender == "haproxy" else "-"),
                 spread(per_round("p99_us", "haproxy"), ratio) if contender != "haproxy" else "1",
                 spread(per_round("rps", "direct"), ratio) if contender != "direct" else "1",
                 str(int(sum(col("errors")))),
