@@ -72,6 +72,7 @@ Master::Master(int argc, char** argv, config::Config config)
       argv_(argv),
       config_(std::move(config)),
       cpus_(usable_cpus()),
+      shared_(upstream::SharedState::kDefaultCapacity, inherited_shared_state()),
       executable_(executable_path(argv[0])) {}
 
 bool Master::open_slots(size_t count, std::vector<int> inherited, std::string* error) {
@@ -296,7 +297,8 @@ void Master::start_upgrade() {
     fds.insert(fds.end(), slot.listen_fds.begin(), slot.listen_fds.end());
   }
   std::string error;
-  successor_ready_fd_ = start_successor(executable_, argv_, fds, &successor_pid_, &error);
+  successor_ready_fd_ =
+      start_successor(executable_, argv_, fds, shared_.descriptor(), &successor_pid_, &error);
   if (successor_ready_fd_ < 0) {
     LOG_ERROR("upgrade: cannot start %s: %s", executable_.c_str(), error.c_str());
     successor_pid_ = 0;

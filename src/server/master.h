@@ -61,7 +61,9 @@ class Master {
   std::vector<Slot> slots_;
   std::vector<pid_t> retiring_;  // workers of an older configuration, draining
   std::vector<int> cpus_;
-  upstream::SharedState shared_;  // mapped before the first fork: every worker shares it
+  // Mapped before the first fork: every worker shares it. After a binary upgrade, the one the
+  // previous master handed down (its old workers still use it while they drain).
+  upstream::SharedState shared_;
   int signal_fd_ = -1;
   State state_ = State::kRunning;
   std::string executable_;       // what SIGUSR2 starts

@@ -15,6 +15,7 @@ namespace {
 
 constexpr const char* kListenFdsEnv = "FULCRUM_LISTEN_FDS";
 constexpr const char* kReadyFdEnv = "FULCRUM_READY_FD";
+constexpr const char* kSharedStateFdEnv = "FULCRUM_SHARED_STATE_FD";
 
 int env_fd(const char* name) {
   const char* text = ::getenv(name);
@@ -47,6 +48,12 @@ std::vector<int> inherited_listeners() {
   return fds;
 }
 
+int inherited_shared_state() {
+  int fd = env_fd(kSharedStateFdEnv);
+  ::unsetenv(kSharedStateFdEnv);
+  return fd;
+}
+
 void report_ready() {
   int fd = env_fd(kReadyFdEnv);
   ::unsetenv(kReadyFdEnv);
@@ -58,7 +65,7 @@ void report_ready() {
 }
 
 int start_successor(const std::string& executable, char** argv, const std::vector<int>& fds,
-                    pid_t* pid, std::string* error) {
+                    int shared_fd, pid_t* pid, std::string* error) {
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
@@ -78,6 +85,10 @@ int start_successor(const std::string& executable, char** argv, const std::vecto
     ::fcntl(ready[1], F_SETFD, 0);
     ::setenv(kListenFdsEnv, names.c_str(), 1);
     ::setenv(kReadyFdEnv, std::to_string(ready[1]).c_str(), 1);
+    if (shared_fd >= 0) {
+      ::fcntl(shared_fd, F_SETFD, 0);
+      ::setenv(kSharedStateFdEnv, std::to_string(shared_fd).c_str(), 1);
+    }
     ::execv(executable.c_str(), argv);
     ::_exit(127);  // the pipe's end of file tells the old master
   }

@@ -1,13 +1,20 @@
 #pragma once
 // What the workers of one fulcrum instance share: each backend's health and traffic counters,
-// and the instance's counters. Mapped shared and anonymous before the master forks (mp), plain
-// process memory that the threads share (mt). Only plain data and lock-free atomics live here,
-// all valid when zero, so that a worker that dies mid-update leaves nothing inconsistent. A
-// backend's slot is found by a key made from its pool and address, so that every worker, a
-// restarted worker and a reloaded configuration find the same one.
+// and the instance's counters. Mapped shared before the master forks (mp), plain process memory
+// that the threads share (mt). Only plain data and lock-free atomics live here, all valid when
+// zero, so that a worker that dies mid-update leaves nothing inconsistent. A backend's slot is
+// found by a key made from its pool and address, so that every worker, a restarted worker and a
+// reloaded configuration find the same one.
+//
+// The region is a memfd, so that a binary upgrade can hand it to the new master
+// (server/upgrade.h): the new generation's workers then find the same slots, and the health and
+// counters go on from where the old generation left them, while the old workers drain on the
+// same atomics. A header at its start stamps the layout; a new build that lays the region out
+// differently starts with a fresh one rather than misread the old.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "upstream/health/backend_health.h"
@@ -36,11 +43,26 @@ struct InstanceCounters {
 class SharedState {
  public:
   static constexpr size_t kDefaultCapacity = 8 * 1024;  // 1 MiB of address space; pages on use
+  // Bumped whenever what the region's bytes mean changes without a size changing: the key
+  // function, a field's unit or clock, the meaning of a flag. (The sizes are stamped apart.)
+  static constexpr uint32_t kLayoutVersion = 1;
 
-  explicit SharedState(size_t capacity = kDefaultCapacity);
+  // A fresh region, every field zero. Throws std::bad_alloc if it cannot be mapped.
+  explicit SharedState(size_t capacity = kDefaultCapacity) : SharedState(capacity, -1) {}
+  // The region behind `inherited`, a descriptor that an upgrading master handed down (-1: none),
+  // when it is a region that SharedState made with this build's layout and capacity: the
+  // states and counters in it go on. Otherwise a fresh region, and a warning saying why. Takes
+  // `inherited` either way (closes it when not taken). Throws std::bad_alloc as above.
+  SharedState(size_t capacity, int inherited);
   ~SharedState();
   SharedState(const SharedState&) = delete;
   SharedState& operator=(const SharedState&) = delete;
+
+  // The descriptor of the region, to hand to a successor; close-on-exec. -1 when the region
+  // could not be made a memfd (anonymous memory then: it cannot be handed down).
+  int descriptor() const { return fd_; }
+  // Whether the region is one inherited from a previous master.
+  bool inherited() const { return inherited_; }
 
   // The key of the backend `name` (host:port as configured) at `address` in `pool`; never 0.
   static uint64_t key(std::string_view pool, std::string_view name, std::string_view address);
@@ -52,17 +74,37 @@ class SharedState {
   InstanceCounters& instance() { return *instance_; }
   const InstanceCounters& instance() const { return *instance_; }
 
+  // The start of the region: written once when it is made, before any worker or successor can
+  // read it; compared whole by a successor before it takes the region.
+  struct Header {
+    uint64_t magic;
+    uint32_t version;  // kLayoutVersion
+    uint32_t header_size;
+    uint32_t instance_size;  // sizeof(InstanceCounters)
+    uint32_t backend_size;   // sizeof(SharedBackend)
+    uint64_t capacity;       // backend slots
+  };
+
  private:
-  // The mapping: the instance's counters, then capacity_ backend slots.
+  // The mapping: the header, the instance's counters, then capacity_ backend slots.
+  static constexpr size_t kInstanceOffset = (sizeof(Header) + alignof(InstanceCounters) - 1) /
+                                            alignof(InstanceCounters) * alignof(InstanceCounters);
   static constexpr size_t kBackendsOffset =
-      (sizeof(InstanceCounters) + alignof(SharedBackend) - 1) / alignof(SharedBackend) *
-      alignof(SharedBackend);
+      (kInstanceOffset + sizeof(InstanceCounters) + alignof(SharedBackend) - 1) /
+      alignof(SharedBackend) * alignof(SharedBackend);
   size_t bytes() const { return kBackendsOffset + capacity_ * sizeof(SharedBackend); }
+  Header expected_header() const;
+  void create();
+  // Maps fd when it holds a region this build can read; else returns why not (and maps nothing).
+  std::string adopt(int fd);
+  void place(void* memory);
 
   size_t capacity_;
-  void* memory_;
-  InstanceCounters* instance_;
-  SharedBackend* backends_;
+  int fd_ = -1;
+  bool inherited_ = false;
+  void* memory_ = nullptr;
+  InstanceCounters* instance_ = nullptr;
+  SharedBackend* backends_ = nullptr;
 };
 
 }  // namespace fulcrum::upstream

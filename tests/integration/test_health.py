@@ -3,6 +3,7 @@ change of state is logged once."""
 
 import collections
 import math
+import os
 import re
 import signal
 import time
@@ -172,3 +173,83 @@ class SharedHealthTest(harness.TestCase):
         per_backend = re.findall(r"stats: backend 127\.0\.0\.1:(\d+) \(pool default\): up, (\d+) requests, 0 failures, \d+ in flight", proxy.output())
         self.assertEqual(sorted(int(port) for port, _ in per_backend), sorted([a.port, b.port]))
         self.assertEqual(sum(int(n) for _, n in per_backend), 31)
+
+
+class UpgradeHealthTest(harness.TestCase):
+    """A binary upgrade (SIGUSR2, mp) carries each backend's health over to the new master."""
+
+    def test_a_backend_down_before_an_upgrade_stays_down_after_it(self):
+        # Sick fails its probes but would answer a request (200, as itself): only its health keeps
+        # requests away from it.
+        def sick_handler(conn):
+            while (request := conn.next_request()) is not None:
+                if request.target == "/health":
+                    conn.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    return
+                body = b'{"server": "sick"}'
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+        sick = self.start_scripted_backend(sick_handler)
+        good = self.start_backend(id="good")
+
+        def pool_yaml(health):
+            return 'pools:\n  web:\n    backends: ["%s", "%s"]\n    health: {path: /health, %s}\n' % (sick.address, good.address, health)
+
+        path = harness.write_temp_file(pool_yaml("interval: 500ms, timeout: 500ms, unhealthy_threshold: 2"))
+        self.addCleanup(os.unlink, path)
+        pid_file = path + ".pid"
+        self.addCleanup(lambda: os.path.exists(pid_file) and os.unlink(pid_file))
+        proxy = self.start_proxy([], ["-c", path, "--mode", "mp", "-w", "2", "--health-path", "/health", "-l", "info", "--pid-file", pid_file])
+        down = "backend %s (pool web): up -> down" % sick.address
+        self.assertTrue(harness.wait_until(lambda: down in proxy.output(), timeout=20), proxy.output())
+        self.assertEqual(set(servers(proxy, 10)), {"good"})
+        # The new masters probe once an hour: within this test, their own probes cannot take sick
+        # down again, so only what they inherit can keep requests away from it.
+        with open(path, "w") as f:
+            f.write(pool_yaml("interval: 1h, timeout: 2s, unhealthy_threshold: 2"))
+        master = proxy.pid
+        for upgrade in (1, 2):
+            os.kill(master, signal.SIGUSR2)
+            self.assertTrue(harness.wait_until(lambda: proxy.output().count("is ready; draining the old workers") == upgrade, timeout=30), proxy.output())
+            successor = harness.wait_until(lambda: (pid := read_pid(pid_file)) not in (None, master) and pid, timeout=10)
+            self.assertTrue(successor, proxy.output())
+            self.addCleanup(stop_by_pid, successor)
+            # The old master leaves once its workers have drained.
+            self.assertTrue(harness.wait_until(lambda: not os.path.exists("/proc/%d" % master) or zombie(master), timeout=30), proxy.output())
+            master = successor
+            served = servers(proxy, 20)
+            self.assertEqual(served, ["good"] * 20, proxy.output())
+        self.assertEqual(proxy.output().count("upgrade: backend health and counters carried over from the previous master"), 2, proxy.output())
+        self.assertEqual(proxy.output().count(down), 1, proxy.output())
+        self.assertNotIn("down -> up", proxy.output())
+        self.assertNotIn("backend %s (pool web): up -> down" % good.address, proxy.output())
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def stop_by_pid(pid):
+    """Ends a master this test started indirectly (by an upgrade), by its pid; it drains and
+    waits for its workers."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    if not harness.wait_until(lambda: not os.path.exists("/proc/%d" % pid), timeout=20):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
