@@ -178,9 +178,11 @@ class SharedHealthTest(harness.TestCase):
 class UpgradeHealthTest(harness.TestCase):
     """A binary upgrade (SIGUSR2, mp) carries each backend's health over to the new master."""
 
-    def test_a_backend_down_before_an_upgrade_stays_down_after_it(self):
-        # Sick fails its probes but would answer a request (200, as itself): only its health keeps
-        # requests away from it.
+    def start_with_a_sick_backend_down(self):
+        """mp, two workers, in front of `sick` (fails its probes, but would answer a request with
+        200, as itself: only its health keeps requests away from it) and `good`; returns once the
+        probes have taken sick down."""
+
         def sick_handler(conn):
             while (request := conn.next_request()) is not None:
                 if request.target == "/health":
@@ -189,40 +191,66 @@ class UpgradeHealthTest(harness.TestCase):
                 body = b'{"server": "sick"}'
                 conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
-        sick = self.start_scripted_backend(sick_handler)
-        good = self.start_backend(id="good")
-
-        def pool_yaml(health):
-            return 'pools:\n  web:\n    backends: ["%s", "%s"]\n    health: {path: /health, %s}\n' % (sick.address, good.address, health)
-
-        path = harness.write_temp_file(pool_yaml("interval: 500ms, timeout: 500ms, unhealthy_threshold: 2"))
-        self.addCleanup(os.unlink, path)
-        pid_file = path + ".pid"
-        self.addCleanup(lambda: os.path.exists(pid_file) and os.unlink(pid_file))
-        proxy = self.start_proxy([], ["-c", path, "--mode", "mp", "-w", "2", "--health-path", "/health", "-l", "info", "--pid-file", pid_file])
-        down = "backend %s (pool web): up -> down" % sick.address
-        self.assertTrue(harness.wait_until(lambda: down in proxy.output(), timeout=20), proxy.output())
+        self.sick = self.start_scripted_backend(sick_handler)
+        self.good = self.start_backend(id="good")
+        self.path = harness.write_temp_file(self.pool_yaml("interval: 500ms, timeout: 500ms, unhealthy_threshold: 2"))
+        self.addCleanup(os.unlink, self.path)
+        self.pid_file = self.path + ".pid"
+        self.addCleanup(lambda: os.path.exists(self.pid_file) and os.unlink(self.pid_file))
+        proxy = self.start_proxy([], ["-c", self.path, "--mode", "mp", "-w", "2", "--health-path", "/health", "-l", "info", "--pid-file", self.pid_file])
+        self.down = "backend %s (pool web): up -> down" % self.sick.address
+        self.assertTrue(harness.wait_until(lambda: self.down in proxy.output(), timeout=20), proxy.output())
         self.assertEqual(set(servers(proxy, 10)), {"good"})
         # The new masters probe once an hour: within this test, their own probes cannot take sick
         # down again, so only what they inherit can keep requests away from it.
-        with open(path, "w") as f:
-            f.write(pool_yaml("interval: 1h, timeout: 2s, unhealthy_threshold: 2"))
+        self.rewrite(self.pool_yaml("interval: 1h, timeout: 2s, unhealthy_threshold: 2"))
+        self.upgrades = 0
+        return proxy
+
+    def pool_yaml(self, health):
+        return 'pools:\n  web:\n    backends: ["%s", "%s"]\n    health: {path: /health, %s}\n' % (self.sick.address, self.good.address, health)
+
+    def rewrite(self, text):
+        with open(self.path, "w") as f:
+            f.write(text)
+
+    def upgrade(self, proxy, master):
+        """SIGUSR2 to master; returns the new master's pid once it is ready and the old one has
+        left (its workers drained)."""
+        self.upgrades += 1
+        os.kill(master, signal.SIGUSR2)
+        self.assertTrue(harness.wait_until(lambda: proxy.output().count("is ready; draining the old workers") == self.upgrades, timeout=30), proxy.output())
+        successor = harness.wait_until(lambda: (pid := read_pid(self.pid_file)) not in (None, master) and pid, timeout=10)
+        self.assertTrue(successor, proxy.output())
+        self.addCleanup(stop_by_pid, successor)
+        self.assertTrue(harness.wait_until(lambda: not os.path.exists("/proc/%d" % master) or zombie(master), timeout=30), proxy.output())
+        return successor
+
+    def test_a_backend_down_before_an_upgrade_stays_down_after_it(self):
+        proxy = self.start_with_a_sick_backend_down()
         master = proxy.pid
-        for upgrade in (1, 2):
-            os.kill(master, signal.SIGUSR2)
-            self.assertTrue(harness.wait_until(lambda: proxy.output().count("is ready; draining the old workers") == upgrade, timeout=30), proxy.output())
-            successor = harness.wait_until(lambda: (pid := read_pid(pid_file)) not in (None, master) and pid, timeout=10)
-            self.assertTrue(successor, proxy.output())
-            self.addCleanup(stop_by_pid, successor)
-            # The old master leaves once its workers have drained.
-            self.assertTrue(harness.wait_until(lambda: not os.path.exists("/proc/%d" % master) or zombie(master), timeout=30), proxy.output())
-            master = successor
-            served = servers(proxy, 20)
-            self.assertEqual(served, ["good"] * 20, proxy.output())
+        for _ in range(2):  # the second new master got the region from the first
+            master = self.upgrade(proxy, master)
+            self.assertEqual(servers(proxy, 20), ["good"] * 20, proxy.output())
         self.assertEqual(proxy.output().count("upgrade: backend health and counters carried over from the previous master"), 2, proxy.output())
-        self.assertEqual(proxy.output().count(down), 1, proxy.output())
+        self.assertEqual(proxy.output().count(self.down), 1, proxy.output())
         self.assertNotIn("down -> up", proxy.output())
-        self.assertNotIn("backend %s (pool web): up -> down" % good.address, proxy.output())
+        # And good, up all along, stayed up.
+        self.assertNotIn("backend %s (pool web): up -> down" % self.good.address, proxy.output())
+
+    def test_a_failed_upgrade_leaves_the_old_instance_as_it_was(self):
+        proxy = self.start_with_a_sick_backend_down()
+        valid = open(self.path).read()
+        self.rewrite("pools: [\n")  # the new master cannot start
+        proxy.send_signal(signal.SIGUSR2)
+        self.assertTrue(harness.wait_until(lambda: "ended before it was ready; this one stays" in proxy.output(), timeout=30), proxy.output())
+        self.assertTrue(proxy.running())
+        self.assertEqual(servers(proxy, 20), ["good"] * 20, proxy.output())
+        # The region is handed down at the next try all the same.
+        self.rewrite(valid)
+        self.upgrade(proxy, proxy.pid)
+        self.assertEqual(servers(proxy, 20), ["good"] * 20, proxy.output())
+        self.assertIn("upgrade: backend health and counters carried over from the previous master", proxy.output())
 
 
 def read_pid(path):
