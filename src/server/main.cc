@@ -19,8 +19,9 @@ namespace {
 
 // One process, one loop.
 int run_single(int argc, char** argv, const config::Config& config) {
-  // SIGHUP is read too: it reloads; SIGUSR1 logs the counters.
-  int signal_fd = base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1});
+  // SIGHUP is read too: it reloads; SIGUSR1 logs the counters; SIGUSR2 (an upgrade, mp only)
+  // is refused.
+  int signal_fd = base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2});
   std::string error;
   std::vector<int> listen_fds;
   if (!server::open_listeners(config, &listen_fds, &error)) {
@@ -85,9 +86,9 @@ int main(int argc, char** argv) {
     case config::Mode::kSingleProcess:
       return run_single(argc, argv, config);
     case config::Mode::kMultiThread:
-      return server::run_threads(config,
-                                 base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1}),
-                                 server::command_line_loader(argc, argv));
+      return server::run_threads(
+          config, base::block_signals({SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2}),
+          server::command_line_loader(argc, argv));
     case config::Mode::kMultiProcess:
       return server::Master(argc, argv, config).run();
   }

@@ -104,6 +104,10 @@ int run_threads(const config::Config& config, int signal_fd, ConfigLoader load) 
         log_stats(*reloaded, shared);
         continue;
       }
+      if (signo == SIGUSR2) {
+        LOG_WARN("SIGUSR2: a binary upgrade takes --mode mp; ignored");
+        continue;
+      }
       char command = signo == SIGQUIT || ++signals > 1 ? kStopCommand : kDrainCommand;
       LOG_INFO("signal %d: %s", signo, command == kStopCommand ? "stopping now" : "draining");
       tell_threads(command);

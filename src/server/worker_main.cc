@@ -48,6 +48,10 @@ base::Task<void> read_signals(io::Loop& loop, int fd, Controlled& target) {
       target.worker.log_stats();
       continue;
     }
+    if (signo == SIGUSR2) {
+      LOG_WARN("SIGUSR2: a binary upgrade takes --mode mp; ignored");
+      continue;
+    }
     LOG_INFO("signal %d: %s", signo,
              signo == SIGQUIT || target.draining ? "stopping now" : "draining");
     target.drain_or_stop(signo == SIGQUIT);

@@ -13,7 +13,7 @@ namespace fulcrum::server {
 
 enum class Control {
   // control_fd is a signalfd: SIGTERM or SIGINT drains, SIGQUIT or a second one stops, SIGHUP
-  // reloads
+  // reloads, SIGUSR1 logs the counters, SIGUSR2 (an upgrade, which takes mp) is logged and ignored
   kSignals,
   kCommands,  // control_fd reads a pipe: 'd' drains, 'q' stops, 'r' reloads
 };

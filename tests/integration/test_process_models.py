@@ -193,3 +193,21 @@ class MultiThreadTest(harness.TestCase):
         proxy.send_signal(signal.SIGTERM)
         self.assertEqual(conn.read_response().status, 200)
         self.assertEqual(proxy.wait(15), 0, proxy.output())
+
+
+class UpgradeOutsideMultiProcessTest(harness.TestCase):
+    """A binary upgrade takes a master (mp); SIGUSR2 to sp or mt is logged and changes nothing
+    (its default action would have ended the process at once, without a drain)."""
+
+    def test_sigusr2_is_refused_and_the_process_serves_on(self):
+        backend = self.start_backend()
+        for mode in ("sp", "mt"):
+            with self.subTest(mode=mode):
+                proxy = self.start_proxy([backend], ["--mode", mode, "-w", "1", "-l", "info"])
+                proxy.send_signal(signal.SIGUSR2)
+                self.assertTrue(harness.wait_until(lambda: "SIGUSR2: a binary upgrade takes --mode mp; ignored" in proxy.output(), timeout=10),
+                                proxy.output())
+                self.assertTrue(proxy.running())
+                self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
+                proxy.send_signal(signal.SIGTERM)
+                self.assertEqual(proxy.wait(15), 0, proxy.output())
