@@ -26,9 +26,8 @@ int inherited_shared_state();
 void report_ready();
 
 // Starts `executable` with argv, the sockets fds and the shared-state region shared_fd (-1: none)
-// inherited. Returns the read end of the
-// pipe on which the successor reports ready (a byte) or fails (end of file), or -1 with *error
-// set; *pid is the successor's pid.
+// inherited. Returns the read end of the pipe on which the successor reports ready (a byte) or
+// fails (end of file), or -1 with *error set; *pid is the successor's pid.
 int start_successor(const std::string& executable, char** argv, const std::vector<int>& fds,
                     int shared_fd, pid_t* pid, std::string* error);
 
