@@ -11,6 +11,7 @@
 #include "server/listeners.h"
 #include "server/master.h"
 #include "server/threads.h"
+#include "server/upgrade.h"
 #include "server/worker_main.h"
 
 using namespace fulcrum;
@@ -76,6 +77,16 @@ int main(int argc, char** argv) {
   config::Config config;
   if (int rc = config::parse_command_line(argc, argv, &config); rc >= 0) return rc;
   base::set_log_level(config.log_level);
+  // Only a master takes what an upgrading master hands down (its sockets, the pipe it waits on
+  // for readiness): a successor whose configuration now names another mode stops before it
+  // touches the pid file, and its end tells the old master to stay.
+  if (server::started_by_upgrade() && config.mode != config::Mode::kMultiProcess) {
+    std::fprintf(stderr,
+                 "fulcrum: a binary upgrade needs mode mp, and the configuration now says %s; "
+                 "the running master stays\n",
+                 config.mode == config::Mode::kSingleProcess ? "sp" : "mt");
+    return 1;
+  }
   std::signal(SIGPIPE, SIG_IGN);
   PidFile pid_file(config.pid_file);
   if (!pid_file.write()) {

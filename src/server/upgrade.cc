@@ -48,6 +48,8 @@ std::vector<int> inherited_listeners() {
   return fds;
 }
 
+bool started_by_upgrade() { return ::getenv(kReadyFdEnv) != nullptr; }
+
 int inherited_shared_state() {
   int fd = env_fd(kSharedStateFdEnv);
   ::unsetenv(kSharedStateFdEnv);

@@ -18,6 +18,10 @@ namespace fulcrum::server {
 // process was started normally. Clears the environment variable so that it is not passed on.
 std::vector<int> inherited_listeners();
 
+// Whether this process was started by an upgrading master (before inherited_listeners() reads
+// what it handed down).
+bool started_by_upgrade();
+
 // The descriptor of the shared-state region handed down by an upgrading master, or -1 when this
 // process was started normally. Clears the environment variable so that it is not passed on.
 int inherited_shared_state();

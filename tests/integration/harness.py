@@ -12,6 +12,7 @@ Importing this exits with 77 (skipped) when FULCRUM_IO=uring cannot run here (en
 Nothing here sleeps for a fixed time to let something happen: it polls with a deadline.
 """
 
+import atexit
 import http.client
 import os
 import sys
@@ -20,7 +21,7 @@ import threading
 import time
 import unittest
 
-from environment import BACKEND_BIN, FULCRUM_BIN, HOST, IO, IO_TIMEOUT, MiB, START_TIMEOUT  # noqa: F401
+from environment import BACKEND_BIN, FULCRUM_BIN, HOST, IO, IO_TIMEOUT, MODE, MiB, START_TIMEOUT  # noqa: F401
 from client import (  # noqa: F401
     Connection,
     ConnectionClosed,
@@ -35,11 +36,23 @@ from procfs import cpu_seconds, fd_count, pipe_count, process_tree, rss_kib  # n
 from scripted_backend import ScriptedBackend, ScriptedConnection, respond  # noqa: F401
 
 
+_temp_files = []
+
+
+@atexit.register
+def _remove_temp_files():
+    for path in _temp_files:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
 def write_temp_file(text, suffix=".yaml"):
-    """Writes text to a new temporary file and returns its path."""
+    """Writes text to a new temporary file and returns its path; the file is removed when the
+    test process exits, if the test has not removed it."""
     fd, path = tempfile.mkstemp(prefix="fulcrum-it-", suffix=suffix)
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    _temp_files.append(path)
     return path
 
 
@@ -214,8 +227,8 @@ class TestCase(unittest.TestCase):
     def start_backend(self, id=None, status=None, port=None, extra_args=()):
         return self._track(Backend(id=id, status=status, port=port, extra_args=extra_args))
 
-    def start_proxy(self, backends, extra_args=(), nofile=None):
-        return self._track(Proxy(backends, extra_args, nofile))
+    def start_proxy(self, backends, extra_args=(), nofile=None, mode=MODE):
+        return self._track(Proxy(backends, extra_args, nofile, mode))
 
     def start_scripted_backend(self, handler):
         return self._track(ScriptedBackend(handler))

@@ -270,10 +270,12 @@ class Proxy(ServerProcess):
 
     name = "fulcrum"
 
-    def __init__(self, backends, extra_args=(), nofile=None):
+    def __init__(self, backends, extra_args=(), nofile=None, mode=MODE):
+        """mode None: none on the command line (a configuration file's, or the default)."""
         super().__init__(nofile)
         self._backends = [backend_address(b) for b in backends]
         self._extra_args = list(extra_args)
+        self._mode = mode
         self._start()
 
     def _command(self, port):
@@ -282,9 +284,9 @@ class Proxy(ServerProcess):
         # for them.
         if not any(a.startswith("--health") or a.endswith("-threshold") for a in self._extra_args):
             args += ["--no-health-checks"]
-        if "--mode" not in self._extra_args:
-            args += ["--mode", MODE]
-            if MODE != "sp" and not any(a in ("-w", "--workers") for a in self._extra_args):
+        if self._mode and "--mode" not in self._extra_args:
+            args += ["--mode", self._mode]
+            if self._mode != "sp" and not any(a in ("-w", "--workers") for a in self._extra_args):
                 args += ["-w", "1"]
         for b in self._backends:
             args += ["-b", b]

@@ -2,6 +2,7 @@
 recovery, reloads and a pid file."""
 
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -36,6 +37,11 @@ def stop_foreign_process(pid):
 
 
 class MultiProcessTest(harness.TestCase):
+    def temp_dir(self):
+        path = tempfile.mkdtemp(prefix="fulcrum-it-")
+        self.addCleanup(shutil.rmtree, path, True)
+        return path
+
     def start_mp(self, workers=2, extra=()):
         """fulcrum in mp mode in front of one fulcrum-backend (self.backend), once every worker
         runs."""
@@ -111,7 +117,7 @@ class MultiProcessTest(harness.TestCase):
         self.assertEqual(sorted(children_of(proxy.pid)), workers)
 
     def test_binary_upgrade_under_load_fails_no_request(self):
-        pid_file = os.path.join(tempfile.mkdtemp(prefix="fulcrum-it-"), "fulcrum.pid")
+        pid_file = os.path.join(self.temp_dir(), "fulcrum.pid")
         proxy = self.start_mp(workers=2, extra=["--pid-file", pid_file])
         load = harness.KeepAliveLoad(proxy.port, threads=4)
         self.addCleanup(load.stop)
@@ -133,8 +139,26 @@ class MultiProcessTest(harness.TestCase):
         self.assertTrue(harness.wait_until(lambda: not os.path.exists("/proc/%d" % successor), timeout=20))
         self.assertFalse(os.path.exists(pid_file))
 
+    def test_an_upgrade_into_another_mode_is_refused_and_the_master_stays(self):
+        backend = self.start_backend()
+        # The mode comes from the file, so that the successor (the same command line) reads another.
+        config = 'mode: %s\nworkers: 1\npools:\n  web:\n    backends: ["%s"]\n'
+        path = harness.write_temp_file(config % ("mp", backend.address))
+        self.addCleanup(os.unlink, path)
+        proxy = self.start_proxy([], ["-c", path, "-l", "info"], mode=None)
+        self.assertTrue(harness.wait_until(lambda: "worker 0 started" in proxy.output(), timeout=20), proxy.output())
+        self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
+        with open(path, "w") as f:
+            f.write(config % ("sp", backend.address))
+        proxy.send_signal(signal.SIGUSR2)
+        self.assertTrue(harness.wait_until(lambda: "ended before it was ready; this one stays" in proxy.output(), timeout=30),
+                        proxy.output())
+        self.assertIn("a binary upgrade needs mode mp, and the configuration now says sp", proxy.output())
+        self.assertTrue(proxy.running())
+        self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
+
     def test_sigterm_drains_and_removes_the_pid_file(self):
-        pid_file = os.path.join(tempfile.mkdtemp(prefix="fulcrum-it-"), "fulcrum.pid")
+        pid_file = os.path.join(self.temp_dir(), "fulcrum.pid")
         proxy = self.start_mp(workers=2, extra=["--pid-file", pid_file])
         with open(pid_file) as f:
             self.assertEqual(int(f.read()), proxy.pid)
