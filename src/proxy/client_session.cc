@@ -416,8 +416,8 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   const bool backend_keep = st_->resp.keep_alive;
   st_->backend_in.consume(st_->resp.head_size);
   uint64_t resp_length = 0;
-  const Run first = coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length,
-                                  st_->out, &resp_length);
+  const Run first = coalesce_body(st_->backend_in, resp_framing, st_->resp.content_length, st_->out,
+                                  &resp_length);
   // With a Content-Length body still to come, the head may wait for it in the kernel, so that a
   // small answer reaches the client as one segment however the backend split it (as HAProxy does,
   // with MSG_MORE).

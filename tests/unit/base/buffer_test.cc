@@ -40,7 +40,7 @@ TEST(Buffer, PrependFillsTheRoomThatConsumeLeft) {
   EXPECT_TRUE(b.prepend("<>", 2));
   EXPECT_EQ(b.view(), "<>H:body");
   EXPECT_FALSE(b.prepend("xy", 2));  // one byte of room is left
-  b.consume(8);                     // everything: rewinds, so no room is left
+  b.consume(8);                      // everything: rewinds, so no room is left
   EXPECT_FALSE(b.prepend("x", 1));
 }
 
