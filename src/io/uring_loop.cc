@@ -78,40 +78,46 @@ bool UringLoop::setup_buffer_ring(std::string* error) {
                           static_cast<int>(i));
   }
   io_uring_buf_ring_advance(buffer_ring_, kRingBuffers);
-  if (!multishot_receive_works()) {
-    *error = "io_uring: the kernel refuses multishot receive (it came with Linux 6.0)";
-    return false;
-  }
-  return true;
+  const std::string why = try_multishot_receive();
+  if (!why.empty()) *error = "io_uring: " + why;
+  return why.empty();
 }
 
 // Asked of the kernel by making one, since a kernel's version need not tell (distributions
-// backport io_uring): an older kernel refuses the receive at once, a newer one keeps it waiting
-// (the socket has nothing to read) until it is cancelled.
-bool UringLoop::multishot_receive_works() {
+// backport io_uring): a receive of a byte that is already there completes at once, with more to
+// come from a kernel that has multishot receive (Linux 6.0) and refused by an older one. Each
+// wait is bounded, and the submission's user data is null, which wait() ignores should a
+// completion come later.
+std::string UringLoop::try_multishot_receive() {
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) return false;
-  constexpr uint64_t kReceive = 1;
-  constexpr uint64_t kCancel = 2;
-  io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_recv_multishot(sqe, pair[0], nullptr, 0, 0);
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = kBufferGroup;
-  io_uring_sqe_set_data64(sqe, kReceive);
-  sqe = next_sqe();
-  io_uring_prep_cancel64(sqe, kReceive, 0);
-  io_uring_sqe_set_data64(sqe, kCancel);
-  int received = -EINVAL;
-  int rc = io_uring_submit_and_wait(&ring_, 2);
-  for (int seen = 0; rc >= 0 && seen < 2; ++seen) {
-    io_uring_cqe* cqe = nullptr;
-    if (io_uring_wait_cqe(&ring_, &cqe) != 0) break;
-    if (io_uring_cqe_get_data64(cqe) == kReceive) received = cqe->res;
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+    return std::string("socketpair: ") + std::strerror(errno);
+  }
+  std::string why = "the kernel refuses multishot receive (it came with Linux 6.0)";
+  const char byte = 0;
+  __kernel_timespec limit{.tv_sec = 1, .tv_nsec = 0};
+  io_uring_cqe* cqe = nullptr;
+  if (::send(pair[1], &byte, 1, MSG_NOSIGNAL) != 1) {
+    why = std::string("socketpair: send: ") + std::strerror(errno);
+  } else {
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_recv_multishot(sqe, pair[0], nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = kBufferGroup;
+    io_uring_sqe_set_data(sqe, nullptr);
+    if (io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &limit, nullptr) >= 0 && cqe) {
+      if (cqe->res == 1 && (cqe->flags & IORING_CQE_F_MORE)) why.clear();
+      if (cqe->flags & IORING_CQE_F_BUFFER) give_back(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+      io_uring_cqe_seen(&ring_, cqe);
+    }
+  }
+  ::close(pair[1]);
+  // The receive, still waiting, ends with the end of its stream.
+  if (why.empty() && io_uring_wait_cqe_timeout(&ring_, &cqe, &limit) == 0) {
     io_uring_cqe_seen(&ring_, cqe);
   }
   ::close(pair[0]);
-  ::close(pair[1]);
-  return received == -ECANCELED;
+  return why;
 }
 
 UringLoop::~UringLoop() {

@@ -29,7 +29,8 @@ class UringLoop final : public Loop {
  private:
   UringLoop() = default;
   bool setup_buffer_ring(std::string* error);
-  bool multishot_receive_works();
+  // Empty if the kernel takes a multishot receive; else why not.
+  std::string try_multishot_receive();
   io_uring_sqe* next_sqe();
   void give_back(unsigned buffer_id);
 
