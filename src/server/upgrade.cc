@@ -51,9 +51,18 @@ std::vector<int> inherited_listeners() {
 bool started_by_upgrade() { return ::getenv(kReadyFdEnv) != nullptr; }
 
 int inherited_shared_state() {
-  int fd = env_fd(kSharedStateFdEnv);
+  const char* text = ::getenv(kSharedStateFdEnv);
+  std::string_view s(text ? text : "");
   ::unsetenv(kSharedStateFdEnv);
-  return fd;
+  // "fd:pid", pid the master that handed fd down: a variable that an older build left unread in
+  // its environment, passed on to its own successor, names no descriptor of this process.
+  int fd = -1;
+  pid_t from = 0;
+  auto [colon, ec] = std::from_chars(s.data(), s.data() + s.size(), fd);
+  if (ec != std::errc() || colon == s.data() + s.size() || *colon != ':') return -1;
+  auto [end, ec2] = std::from_chars(colon + 1, s.data() + s.size(), from);
+  if (ec2 != std::errc() || end != s.data() + s.size() || from != ::getppid()) return -1;
+  return fd > STDERR_FILENO ? fd : -1;
 }
 
 void report_ready() {
@@ -75,6 +84,7 @@ int start_successor(const std::string& executable, char** argv, const std::vecto
   }
   std::string names;
   for (int fd : fds) names += (names.empty() ? "" : ",") + std::to_string(fd);
+  const std::string shared = std::to_string(shared_fd) + ":" + std::to_string(::getpid());
   *pid = ::fork();
   if (*pid < 0) {
     *error = std::string("fork: ") + std::strerror(errno);
@@ -89,7 +99,9 @@ int start_successor(const std::string& executable, char** argv, const std::vecto
     ::setenv(kReadyFdEnv, std::to_string(ready[1]).c_str(), 1);
     if (shared_fd >= 0) {
       ::fcntl(shared_fd, F_SETFD, 0);
-      ::setenv(kSharedStateFdEnv, std::to_string(shared_fd).c_str(), 1);
+      ::setenv(kSharedStateFdEnv, shared.c_str(), 1);
+    } else {
+      ::unsetenv(kSharedStateFdEnv);
     }
     ::execv(executable.c_str(), argv);
     ::_exit(127);  // the pipe's end of file tells the old master
