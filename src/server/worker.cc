@@ -77,6 +77,7 @@ void Worker::drain() {
   LOG_INFO("draining: %zu connections open, waiting up to %lldms", ctx_.session_count,
            static_cast<long long>(ctx_.config().timeouts.drain.count()));
   stop_accepting();
+  backends_.stop_probing();
   loop_.timers().arm(drain_timer_, loop_.now() + ctx_.config().timeouts.drain);
 }
 

@@ -85,9 +85,9 @@ base::Task<void> BackendTable::probe_while_listed(Backend& backend) {
                 io::Duration(static_cast<io::Duration::rep>(
                     random_.below(static_cast<uint64_t>(jitter.count()) + 1)));
     co_await loop_.sleep(wait);
-    if (!backend.listed || !backend.check.enabled) co_return;
+    if (!prober_ || !backend.listed || !backend.check.enabled) co_return;
     const char* failure = co_await probe(loop_, backend, limits_);
-    if (!backend.listed) co_return;
+    if (!prober_ || !backend.listed) co_return;
     if (failure == kProbeNotRun) continue;  // a shortage here, not a verdict on the backend
     record_outcome(backend, failure == nullptr, loop_.now(), failure ? failure : "probe passed");
   }

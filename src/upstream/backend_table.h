@@ -35,6 +35,10 @@ class BackendTable {
   void release(Backend& backend);
   size_t size() const { return backends_.size(); }
   SharedState& shared() const { return shared_; }
+  // A draining worker leaves health to its successor (after a binary upgrade, the new master's
+  // prober, which writes the same states: two would count each run of failures twice as fast,
+  // and the old one by the old configuration's checks). No probe starts or is counted after it.
+  void stop_probing() { prober_ = false; }
 
  private:
   base::Task<void> probe_while_listed(Backend& backend);

@@ -6,10 +6,11 @@ import math
 import os
 import re
 import signal
+import threading
 import time
 
 import harness
-from harness import http_request
+from harness import IO_TIMEOUT, http_request
 
 # A probe gets the whole interval to be answered: with a shorter timeout, answers a busy machine
 # delays past it (a scripted backend shares the test's Python process) took healthy backends down.
@@ -143,6 +144,39 @@ class SharedHealthTest(harness.TestCase):
         # One prober: about elapsed / 0.3 probes (jitter is 10%); two would send twice that.
         self.assertLessEqual(sum(seen), 1.5 * elapsed / 0.3 + 2, (sum(seen), elapsed))
         self.assertTrue(proxy.running())
+
+    def test_a_draining_worker_stops_probing(self):
+        # After a binary upgrade the new master probes the same health states, by its own
+        # configuration: the draining generation's probes would count twice, and by old checks.
+        probes = []
+        held = threading.Event()
+        release = threading.Event()
+        self.addCleanup(release.set)
+
+        def handler(conn):
+            while (request := conn.next_request()) is not None:
+                if request.target == "/health":
+                    probes.append(request)
+                else:
+                    held.set()
+                    release.wait(IO_TIMEOUT)
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+        backend = self.start_scripted_backend(handler)
+        proxy = self.start_proxy([backend], ["--health-interval", "100ms", "--health-timeout", "100ms", "--health-path", "/health", "-l", "info"])
+        self.assertTrue(harness.wait_until(lambda: len(probes) >= 3, timeout=20), proxy.output())
+        conn = self.connect(proxy)
+        conn.send(harness.build_request("GET", "/held", host="h"))
+        self.assertTrue(held.wait(IO_TIMEOUT), proxy.output())
+        proxy.send_signal(signal.SIGTERM)  # drains while /held is answered
+        self.assertTrue(harness.wait_until(lambda: "draining" in proxy.output(), timeout=10), proxy.output())
+        drained_at = len(probes)
+        # Ten intervals: a probe already under way may still come, no other.
+        self.assertFalse(harness.wait_until(lambda: len(probes) > drained_at + 1, timeout=1.0),
+                         "%d probes during the drain" % (len(probes) - drained_at))
+        release.set()
+        self.assertEqual(conn.read_response().status, 200)
+        self.assertEqual(proxy.wait(15), 0, proxy.output())
 
     def test_a_backend_down_in_one_worker_is_down_in_all(self):
         sick = self.start_backend(id="sick", status=503)
