@@ -19,8 +19,9 @@ namespace {
 constexpr size_t kReadSize = 32 * 1024;
 // Most request heads are well under this; a larger one grows the buffer as it arrives.
 constexpr size_t kHeadReadSize = 4 * 1024;
-// Body bytes that arrived with a head are sent with it, in one send, up to this much: one
-// system call (and one packet) instead of two for most small messages.
+// Body bytes that arrived with a head go with it, in one send: one system call (and one packet)
+// instead of two for most small messages. When the head cannot go in front of them, they are
+// copied after it, up to this much.
 constexpr size_t kCoalesceMax = 32 * 1024;
 // A request body up to this size (with Content-Length) is kept whole, so that the request can
 // be retried on another backend.
@@ -77,10 +78,12 @@ Run coalesce_body(base::Buffer& from, http::Framing framing, uint64_t length, ba
   *rest = 0;
   if (framing != http::Framing::kContentLength) return {head, head.size()};
   size_t take = static_cast<size_t>(std::min<uint64_t>(from.size(), length));
-  *rest = length;
-  if (take > kCoalesceMax) return {head, head.size()};
   *rest = length - take;
   if (from.prepend(head.data(), head.size())) return {from, head.size() + take};
+  if (take > kCoalesceMax) {
+    *rest = length;
+    return {head, head.size()};
+  }
   head.append(from.data(), take);
   from.consume(take);
   return {head, head.size()};
