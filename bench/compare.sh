@@ -116,6 +116,10 @@ else
   if [[ $(nproc) -lt 2 ]]; then
     say "one CPU only: nothing is pinned, and the proxy shares its core with the load"
     proxy_cpus=0 load_cpus=0
+    if [[ " $contenders " == *" direct-busy "* ]]; then
+      say "direct-busy left out: its busy loop needs a CPU of its own"
+      contenders=$(tr ' ' '\n' <<<"$contenders" | grep -vx direct-busy | xargs)
+    fi
   fi
   fulcrum_mode=(--mode sp)
 fi
@@ -351,7 +355,8 @@ run() {
   back0=$(cpu_ticks $backends)
   busy0=$(busy_ticks)
   if [[ $c == direct-busy ]]; then
-    taskset -c "$proxy_cpus" bash -c 'while :; do :; done' &
+    # Bounded, should this script die without its exit trap.
+    taskset -c "$proxy_cpus" timeout $((duration + 60)) bash -c 'while :; do :; done' &
     spinner=$!
   fi
   children_ticks w0
@@ -360,7 +365,7 @@ run() {
   children_ticks w1
   busy1=$(busy_ticks)
   if [[ -n $spinner ]]; then
-    spun=$(cpu_ticks "$spinner")
+    spun=$(cpu_ticks $(tree "$spinner"))
     stop_spinner
   fi
   back1=$(cpu_ticks $backends)
@@ -395,6 +400,7 @@ run() {
 
 say "output in $out; warm-up ${warmup}s per contender"
 for c in $contenders; do
+  [[ $c == direct-busy ]] && continue  # direct's warm-up is its own
   taskset -c "$load_cpus" wrk -t"$wrk_threads" -c50 -d"${warmup}s" \
     "http://127.0.0.1:$(port_of "$c")$(path_of small)" >"$out/warmup.$c.log" 2>&1 || true
 done
