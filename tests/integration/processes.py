@@ -78,6 +78,14 @@ def is_listening(pid, port):
     return bool(_listening_socket_inodes(port) & _socket_inodes_of(pid))
 
 
+def _shares_port(pid, port):
+    """True when a process outside pid's tree also listens on port."""
+    listening = _listening_socket_inodes(port)
+    for p in process_tree(pid):
+        listening -= _socket_inodes_of(p)
+    return bool(listening)
+
+
 # The first line of every report of AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and
 # ThreadSanitizer. A sanitizer build may keep running after one (UBSan does by default), so the
 # output is checked whatever the exit status.
@@ -141,6 +149,15 @@ class ServerProcess:
                     proc.wait()
                     break
                 time.sleep(0.01)
+            if proc.poll() is None and port is None and _shares_port(proc.pid, chosen):
+                # fulcrum binds with SO_REUSEPORT, so a process of a test running beside this one
+                # that chose the same port at the same time shares it: the kernel would hand some
+                # connections to that process (or reset them as it stops).
+                proc.kill()
+                proc.wait()
+                log.close()
+                failures.append("%s shared port %d with another process" % (" ".join(args), chosen))
+                continue
             if proc.poll() is None:
                 self.proc, self.port, self.args, self._log = proc, chosen, args, log
                 return
