@@ -95,6 +95,7 @@ void Master::close_slot(Slot& slot) {
 int Master::run() {
   std::string error;
   signal_fd_ = base::block_signals({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2});
+  ready_fd_ = take_ready_fd();
   size_t workers = config_.workers ? config_.workers : cpus_.size();
   if (!open_slots(workers, inherited_listeners(), &error)) {
     LOG_ERROR("cannot listen on %s", error.c_str());
@@ -103,7 +104,8 @@ int Master::run() {
   LOG_INFO("fulcrum %s master listening on %s with %zu workers", FULCRUM_VERSION,
            listeners_text(config_).c_str(), workers);
   for (size_t i = 0; i < slots_.size(); ++i) start_worker(i);
-  report_ready();
+  report_ready(ready_fd_);
+  ready_fd_ = -1;
 
   ConfigWatcher watcher(config_);
   while (state_ == State::kRunning || any_worker()) {
@@ -136,9 +138,12 @@ void Master::start_worker(size_t index) {
     return;
   }
   if (pid == 0) {
-    // The worker: it keeps only its own slot's socket, and drains if the master dies.
+    // The worker: it keeps only its own slot's sockets, none of the master's descriptors, and
+    // drains if the master dies.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     ::close(signal_fd_);
+    if (ready_fd_ >= 0) ::close(ready_fd_);
+    if (successor_ready_fd_ >= 0) ::close(successor_ready_fd_);
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (i != index) close_slot(slots_[i]);
     }

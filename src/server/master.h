@@ -65,6 +65,7 @@ class Master {
   // previous master handed down (its old workers still use it while they drain).
   upstream::SharedState shared_;
   int signal_fd_ = -1;
+  int ready_fd_ = -1;  // after an upgrade, until the workers run: where to tell the old master
   State state_ = State::kRunning;
   std::string executable_;       // what SIGUSR2 starts
   pid_t successor_pid_ = 0;      // a new master started by SIGUSR2

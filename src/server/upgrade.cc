@@ -65,9 +65,15 @@ int inherited_shared_state() {
   return fd > STDERR_FILENO ? fd : -1;
 }
 
-void report_ready() {
+int take_ready_fd() {
   int fd = env_fd(kReadyFdEnv);
   ::unsetenv(kReadyFdEnv);
+  if (fd <= STDERR_FILENO) return -1;
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
+}
+
+void report_ready(int fd) {
   if (fd < 0) return;
   char byte = 1;
   ssize_t ignored = ::write(fd, &byte, 1);

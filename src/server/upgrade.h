@@ -26,8 +26,13 @@ bool started_by_upgrade();
 // process was started normally. Clears the environment variable so that it is not passed on.
 int inherited_shared_state();
 
-// In the new master: tells the old one that the workers run (no-op when not upgrading).
-void report_ready();
+// In the new master, before it forks workers: the pipe on which it reports ready, or -1 when not
+// upgrading. Close-on-exec, and the workers close it: the old master learns of a failure from the
+// pipe's end of file, which one end left open elsewhere would keep from coming.
+int take_ready_fd();
+
+// Tells the old master that the workers run, and closes fd (no-op for -1).
+void report_ready(int fd);
 
 // Starts `executable` with argv, the sockets fds and the shared-state region shared_fd (-1: none)
 // inherited. Returns the read end of the pipe on which the successor reports ready (a byte) or

@@ -36,6 +36,24 @@ def stop_foreign_process(pid):
         pass
 
 
+def loop_ready(pid):
+    """Whether the worker pid has set up its event loop (it accepts just after)."""
+    return any(t in ("anon_inode:[io_uring]", "anon_inode:[eventpoll]") for t in procfs.fd_targets(pid))
+
+
+def pipes_of(pid):
+    """The pipes pid itself (not its children) holds open."""
+    pipes = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("pipe:"):
+            pipes.append(target)
+    return sorted(pipes)
+
+
 class MultiProcessTest(harness.TestCase):
     def temp_dir(self):
         path = tempfile.mkdtemp(prefix="fulcrum-it-")
@@ -50,8 +68,6 @@ class MultiProcessTest(harness.TestCase):
         self.assertTrue(harness.wait_until(lambda: len(children_of(proxy.pid)) == workers, timeout=20), proxy.output())
         # And once each has set up its loop, just before it accepts: a worker still starting (slow
         # under ASan) would leave every connection of a test's load to the other one.
-        def loop_ready(pid):
-            return any(t in ("anon_inode:[io_uring]", "anon_inode:[eventpoll]") for t in procfs.fd_targets(pid))
         self.assertTrue(harness.wait_until(lambda: all(loop_ready(p) for p in children_of(proxy.pid)), timeout=20),
                         proxy.output())
         return proxy
@@ -138,6 +154,24 @@ class MultiProcessTest(harness.TestCase):
         os.kill(successor, signal.SIGTERM)
         self.assertTrue(harness.wait_until(lambda: not os.path.exists("/proc/%d" % successor), timeout=20))
         self.assertFalse(os.path.exists(pid_file))
+
+    def test_the_upgraded_generation_holds_no_pipe_of_the_upgrade(self):
+        # The pipe on which a new master reports ready: held open by its workers, it would hide
+        # from the old master the end of file that says the new one failed.
+        pid_file = os.path.join(self.temp_dir(), "fulcrum.pid")
+        proxy = self.start_mp(workers=1, extra=["--pid-file", pid_file])
+        inherited = pipes_of(proxy.pid)  # whatever the test's own environment passed down
+        self.assertEqual(pipes_of(children_of(proxy.pid)[0]), inherited)
+        proxy.send_signal(signal.SIGUSR2)
+        self.assertEqual(proxy.wait(30), 0, proxy.output())
+        with open(pid_file) as f:
+            successor = int(f.read())
+        self.addCleanup(stop_foreign_process, successor)
+        self.assertTrue(harness.wait_until(
+            lambda: len(children_of(successor)) == 1 and loop_ready(children_of(successor)[0]), timeout=20))
+        self.assertEqual(pipes_of(successor), inherited)
+        self.assertEqual(pipes_of(children_of(successor)[0]), inherited)
+        self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
 
     def test_an_upgrade_into_another_mode_is_refused_and_the_master_stays(self):
         backend = self.start_backend()
