@@ -26,8 +26,18 @@ void source_gave(const RelayEnds& e) {
 }
 
 // Awaits `send` (the loop's send or splice_out, not started yet) until all of it went; false if
-// the sink failed, or timed out with no excuse from its activity.
+// the sink failed, or timed out with no excuse from its activity. The source's bytes are held
+// meanwhile, and its time counts from when they went.
 base::Task<bool> send_to_sink(const RelayEnds& e, io::OpAwaiter send) {
+  struct Hold {
+    const RelayEnds& e;
+    explicit Hold(const RelayEnds& ends) : e(ends) {
+      if (e.from_activity) e.from_activity->held = true;
+    }
+    ~Hold() {
+      if (e.from_activity) *e.from_activity = {e.loop.now(), false};
+    }
+  } hold(e);
   for (size_t sent = 0;; sent = send.sent()) {
     const int r = co_await send;
     if (r >= 0) co_return true;

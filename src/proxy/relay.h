@@ -72,10 +72,16 @@ struct OtherWay {
 // down at a slow client's pace, and is busy, not late. As with HAProxy's server timeout, only a
 // time in which neither way moves is too long (a send that took some bytes before its deadline
 // counts as activity at the deadline, so up to twice the timeout may pass after its last byte).
+// Nor is it late while the bytes it gave wait for the other end (`held`): then it waits for us.
 struct Activity {
   io::TimePoint last{};
+  bool held = false;
   // Whether a send that timed out at `now` is to go on, and until when (*deadline).
   bool excuses(io::TimePoint now, io::Duration timeout, io::TimePoint* deadline) const {
+    if (held) {
+      *deadline = now + timeout;
+      return true;
+    }
     if (last == io::TimePoint{}) return false;  // nothing yet
     *deadline = last + timeout;
     return now < *deadline;

@@ -216,6 +216,25 @@ class BackendTimeoutTest(harness.TestCase):
         self.assertEqual(reader.length, length)
         self.assertIsNone(reader.first_mismatch, "wrong byte at body offset %s" % reader.first_mismatch)
 
+    def test_backend_timeout_does_not_cut_an_echo_while_the_client_pauses(self):
+        # The client sends its whole upload and reads nothing for 5 s (its own timeout is a
+        # minute): the echo fills the buffers on the way down, the backend stops reading, and
+        # fulcrum's send of the upload waits far longer than twice the backend timeout (1 s).
+        # The backend waits for fulcrum, which waits for the client: it is not late, and once
+        # the client reads, the whole echo comes.
+        echo = self.start_scripted_backend(echo_as_it_reads(socket_buffers=64 * 1024))
+        proxy = self.start_proxy([echo], ["--backend-timeout", "1s", "--no-health-checks"])
+        length = 32 * MiB  # more than the socket buffers on the way hold
+        head = b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % length
+        conn = self.upload(proxy, head, pattern(0, length), receive_buffer=64 * 1024)
+        time.sleep(5.0)  # the pause under test, not a wait for a condition
+        reader = PatternCheck()
+        response = conn.read_response(sink=reader)
+        self.assertEqual(response.status, 200, response)
+        self.assertTrue(response.complete, "the echo was cut after %d bytes" % reader.length)
+        self.assertEqual(reader.length, length)
+        self.assertIsNone(reader.first_mismatch, "wrong byte at body offset %s" % reader.first_mismatch)
+
     def test_a_backend_that_neither_reads_nor_answers_during_an_upload_is_late(self):
         # Whatever excuses a backend that is busy answering, one that takes none of the upload
         # and sends nothing for longer than the timeout is late: before its answer (a 504) or
