@@ -10,6 +10,7 @@
 #include "config/cli.h"
 #include "server/listeners.h"
 #include "server/master.h"
+#include "server/pid_file.h"
 #include "server/threads.h"
 #include "server/upgrade.h"
 #include "server/worker_main.h"
@@ -45,32 +46,6 @@ int run_single(int argc, char** argv, const config::Config& config) {
   return rc;
 }
 
-// Written at start, removed at exit unless a newer master (a binary upgrade) rewrote it.
-class PidFile {
- public:
-  explicit PidFile(std::string path) : path_(std::move(path)) {}
-  ~PidFile() {
-    if (!written_) return;
-    FILE* f = std::fopen(path_.c_str(), "r");
-    int pid = 0;
-    bool ours = f && std::fscanf(f, "%d", &pid) == 1 && pid == static_cast<int>(getpid());
-    if (f) std::fclose(f);
-    if (ours) ::unlink(path_.c_str());
-  }
-  bool write() {
-    if (path_.empty()) return true;
-    FILE* f = std::fopen(path_.c_str(), "w");
-    if (!f) return false;
-    std::fprintf(f, "%d\n", static_cast<int>(getpid()));
-    written_ = std::fclose(f) == 0;
-    return written_;
-  }
-
- private:
-  std::string path_;
-  bool written_ = false;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,7 +63,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  PidFile pid_file(config.pid_file);
+  server::PidFile pid_file(config.pid_file);
   if (!pid_file.write()) {
     std::fprintf(stderr, "fulcrum: --pid-file: cannot write %s\n", config.pid_file.c_str());
     return 1;

@@ -29,6 +29,7 @@
 #include "server/affinity.h"
 #include "server/config_watcher.h"
 #include "server/listeners.h"
+#include "server/pid_file.h"
 #include "server/stats.h"
 #include "server/upgrade.h"
 #include "server/worker_main.h"
@@ -325,6 +326,10 @@ void Master::on_successor_report() {
   } else {
     LOG_ERROR("upgrade: the new master (pid %d) ended before it was ready; this one stays",
               static_cast<int>(successor_pid_));
+    // It may have written the pid file, and removed it as it ended.
+    if (!write_pid_file(config_.pid_file)) {
+      LOG_ERROR("upgrade: cannot write the pid file %s again", config_.pid_file.c_str());
+    }
   }
 }
 

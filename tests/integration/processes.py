@@ -316,15 +316,16 @@ class FileOnlyProxy(ServerProcess):
 
     name = "fulcrum"
 
-    def __init__(self, config_path, port, extra_args=()):
+    def __init__(self, config_path, port, extra_args=(), mode=MODE):
         super().__init__()
         self._config_path = config_path
         self._extra_args = list(extra_args)
+        self._mode = mode
         self._start(port)
 
     def _command(self, port):
-        args = [FULCRUM_BIN, "-c", self._config_path, "--mode", MODE, "--io", IO, "-l", "info"]
-        if MODE != "sp":
+        args = [FULCRUM_BIN, "-c", self._config_path, "--mode", self._mode, "--io", IO, "-l", "info"]
+        if self._mode != "sp":
             args += ["-w", "1"]
         return args + self._extra_args
 

@@ -4,6 +4,7 @@ recovery, reloads and a pid file."""
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import time
 
@@ -172,6 +173,35 @@ class MultiProcessTest(harness.TestCase):
         self.assertEqual(pipes_of(successor), inherited)
         self.assertEqual(pipes_of(children_of(successor)[0]), inherited)
         self.assertEqual(harness.http_request(proxy.port, "GET", "/").status, 200)
+
+    def test_a_failed_upgrade_gives_the_pid_file_back_to_the_old_master(self):
+        # The new master writes the pid file as it starts; one that then fails (here: a listen
+        # address added to the file is taken) removes it as it ends, and the old master, which
+        # stays, must write it again, or nothing would name the running master.
+        backend = self.start_backend()
+        port = harness.free_port()
+        taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(taken.close)
+        taken.bind((HOST, 0))
+        taken.listen()
+        config = 'listen: [%s]\npools:\n  web:\n    backends: ["%s"]\n'
+        path = harness.write_temp_file(config % ('"%s:%d"' % (HOST, port), backend.address))
+        self.addCleanup(os.unlink, path)
+        pid_file = os.path.join(self.temp_dir(), "fulcrum.pid")
+        proxy = self._track(harness.FileOnlyProxy(path, port, ["--pid-file", pid_file], mode="mp"))
+        self.assertTrue(harness.wait_until(lambda: "worker 0 started" in proxy.output(), timeout=20), proxy.output())
+        with open(path, "w") as f:
+            f.write(config % ('"%s:%d", "%s:%d"' % (HOST, port, HOST, taken.getsockname()[1]), backend.address))
+        proxy.send_signal(signal.SIGUSR2)
+        self.assertTrue(harness.wait_until(lambda: "ended before it was ready; this one stays" in proxy.output(), timeout=30),
+                        proxy.output())
+        self.assertIn("Address already in use", proxy.output())
+        with open(pid_file) as f:
+            self.assertEqual(int(f.read()), proxy.pid)
+        self.assertEqual(harness.http_request(port, "GET", "/").status, 200)
+        proxy.send_signal(signal.SIGTERM)
+        self.assertEqual(proxy.wait(20), 0, proxy.output())
+        self.assertFalse(os.path.exists(pid_file))
 
     def test_an_upgrade_into_another_mode_is_refused_and_the_master_stays(self):
         backend = self.start_backend()
