@@ -167,6 +167,10 @@ base::Task<bool> ClientSession::exchange() {
   int status = parse_request_head();
   if (status == kHeadIncomplete) status = co_await read_request_head();
   if (status == kCloseQuietly) co_return false;
+  // No tunnels are offered. Forwarded, a CONNECT that a backend answered with a 2xx would make
+  // its connection a tunnel (RFC 9112 §6.3) where the proxy reads an HTTP response, and leave
+  // the client waiting on a tunnel that leads nowhere.
+  if (status == kHeadReady && st_->req.method == http::Method::kConnect) status = 501;
   if (status != kHeadReady) {
     co_await send_error(status);
     co_return false;

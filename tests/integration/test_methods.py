@@ -46,6 +46,19 @@ class MethodsTest(harness.TestCase):
         echo = self.echo("OPTIONS", "/opt")
         self.assertEqual((echo["method"], echo["uri"]), ("OPTIONS", "/opt"))
 
+    def test_connect_is_refused_and_never_reaches_the_backend(self):
+        # fulcrum offers no tunnels. Forwarded, a CONNECT would have the backend's 2xx make its
+        # connection a tunnel (RFC 9112 §6.3) that fulcrum takes for an HTTP response, while the
+        # client waits on a tunnel that leads nowhere. nginx refuses CONNECT too.
+        probe = self.stats_probe(self.backend)
+        conn = self.connect(self.proxy)
+        conn.send(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+        self.assertErrorResponse(conn.read_response(), 501)
+        self.assertClosedWithin(conn, 10)
+        self.assertEqual(probe.delta()["requests"], 0)
+        # The proxy serves on.
+        self.assertEqual(self.echo("GET", "/after")["uri"], "/after")
+
     def test_head_has_no_body_and_keeps_the_connection_usable(self):
         conn = self.connect(self.proxy)
         conn.send(harness.build_request("HEAD", "/bytes/100", host="h") + harness.build_request("GET", "/after", host="h"))
