@@ -448,6 +448,10 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   // pipelined request): closing with that unread would reset the connection, dropping the answer
   // still queued.
   if (!body_read) linger_ = true;
+  // A client that expected the connection to stay may have sent its next request meanwhile (or
+  // pipelined it): closing with that unread would reset the connection, and the reset throws
+  // away what of the answer is still in the socket.
+  if (!client_keep && (x.client_keep || !in_.empty())) linger_ = true;
   if (download != RelayResult::kDone || st_->upload.client_failed()) {
     // Response bytes already reached the client: closing is the only honest signal left.
     LOG_DEBUG("response from %s cut short", backend().name.c_str());

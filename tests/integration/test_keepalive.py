@@ -150,6 +150,41 @@ class ClientKeepAliveTest(harness.TestCase):
         self.assertClosedWithin(conn, 10)
 
 
+class CloseAfterAnswerTest(harness.TestCase):
+    """A keep-alive client may have pipelined its next request when an answer turns out to end
+    the connection. Closing with those bytes unread would make the kernel reset the connection,
+    which throws away what of the answer has not reached the client yet."""
+
+    BODY = harness.pattern(0, harness.MiB)
+
+    def test_a_close_delimited_answer_reaches_a_client_that_pipelined_whole(self):
+        second_sent = threading.Event()
+
+        def handler(conn):
+            if conn.next_request() is None:
+                return
+            # The client's next request waits in fulcrum's socket before the answer comes.
+            if not second_sent.wait(harness.IO_TIMEOUT):
+                return
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
+            conn.send(self.BODY)
+
+        backend = self.start_scripted_backend(handler)
+        proxy = self.start_proxy([backend])
+        conn = self.connect(proxy)
+        conn.send(build_request("GET", "/until-close", host="h"))
+        self.assertTrue(backend.wait_for_requests(1))
+        conn.send(build_request("GET", "/next", host="h"))
+        second_sent.set()
+        response = conn.read_response()
+        self.assertEqual(response.status, 200, response)
+        self.assertIn("close", response.connection_tokens())
+        self.assertEqual(response.body_length, len(self.BODY))
+        self.assertTrue(response.body == self.BODY, "the body differs")
+        self.assertFalse(conn.was_reset, "the connection was reset: the body may be cut short")
+        self.assertEqual(conn.pending(), b"")
+
+
 class BackendReuseTest(harness.TestCase):
     def test_backend_connections_are_reused(self):
         backend = self.start_backend()
