@@ -619,6 +619,9 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
           }
           st_->backend_in.consume(st_->resp.head_size);
           st_->response_parser.reset();
+          // An interim response is a backend's sign of life on a long operation (102
+          // Processing): the final head's time counts from it.
+          deadline = loop.now() + timeout;
           continue;
       }
     }

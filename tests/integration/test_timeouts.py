@@ -125,6 +125,41 @@ class BackendTimeoutTest(harness.TestCase):
         self.assertEqual(response.status, 200)
         self.assertEqual(response.json()["uri"], "/delay/1000")
 
+    def test_interim_responses_show_a_slow_backend_is_alive(self):
+        # A long operation may keep its client waiting with interim responses (102 Processing,
+        # 103 Early Hints): each is a response head, and the timeout counts anew from it, as
+        # HAProxy's and nginx's count from the backend's last bytes. Each comes well within the
+        # timeout (2 s) for a busy machine, the final answer long after it.
+        def interim_then_answer(conn):
+            while conn.next_request() is not None:
+                for _ in range(5):
+                    conn.send(b"HTTP/1.1 102 Processing\r\n\r\n")
+                    time.sleep(0.7)
+                conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone")
+
+        slow = self.start_scripted_backend(interim_then_answer)
+        proxy = self.start_proxy([slow], ["--backend-timeout", "2s"])
+        conn = self.connect(proxy)
+        conn.send(harness.build_request("GET", "/long", host="h"))
+        response, interim = conn.read_final_response()
+        self.assertEqual((response.status, response.body), (200, b"done"), response)
+        self.assertEqual([r.status for r in interim], [102] * 5)
+        self.assertEqual(conn.request("GET", "/again").status, 200)
+
+    def test_a_backend_silent_after_an_interim_response_is_late(self):
+        def interim_then_silence(conn):
+            if conn.next_request() is not None:
+                conn.send(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")
+                conn.read_until_close(timeout=30)
+
+        silent = self.start_scripted_backend(interim_then_silence)
+        proxy = self.start_proxy([silent], ["--backend-timeout", "1s"])
+        conn = self.connect(proxy)
+        conn.send(harness.build_request("GET", "/hints", host="h"))
+        response, interim = conn.read_final_response()
+        self.assertEqual([r.status for r in interim], [103])
+        self.assertErrorResponse(response, 504)
+
     def test_backend_timeout_counts_from_the_request_after_idle_time(self):
         def answer_after_half_a_second(conn):
             while conn.next_request() is not None:
