@@ -249,13 +249,19 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   // An absolute-form target names its host itself, and a backend may follow it rather than the
   // Host field (RFC 9112 §3.2.2) while routing here reads the field: the two must agree.
   // Userinfo is refused as RFC 9110 §4.2.4 advises.
-  if (auto absolute = absolute_form_authority(out.target.in(data))) {
+  const std::string_view target = out.target.in(data);
+  if (auto absolute = absolute_form_authority(target)) {
     if (absolute->authority.find('@') != std::string_view::npos) {
       return fail(400, "userinfo in the target");
     }
     if (hosts == 0 || !same_authority(absolute->scheme, absolute->authority, out.host.in(data))) {
       return fail(400, "Host differs from the target's authority");
     }
+  } else if (!target.starts_with('/') && !(target == "*" && out.method == Method::kOptions) &&
+             out.method != Method::kConnect) {
+    // Neither origin form nor absolute form: "*" is for OPTIONS, authority form for CONNECT
+    // (RFC 9112 §3.2), and a backend would read anything else its own way.
+    return fail(400, "target in no form the method allows");
   }
   out.content_length = 0;
   if (transfer_encoding.present()) {

@@ -65,6 +65,11 @@ class MalformedRequestTest(harness.TestCase):
     def test_transfer_encoding_xchunked(self):
         self.assertRejected(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400)
 
+    def test_target_in_no_form_the_method_allows(self):
+        # Neither "/path" nor "http://host/path": a backend would read it its own way.
+        self.assertRejected(b"GET foo HTTP/1.1\r\nHost: h\r\n\r\n", 400)
+        self.assertRejected(b"GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400)
+
     def test_space_before_colon(self):
         self.assertRejected(b"GET / HTTP/1.1\r\nHost: h\r\nX-Foo : bar\r\n\r\n", 400)
 

@@ -250,6 +250,17 @@ TEST(RequestParser, TargetForms) {
   }
 }
 
+// "*" only with OPTIONS, authority form only with CONNECT, and nothing that is none of the forms.
+TEST(RequestParser, TargetInNoFormTheMethodAllowsIsRefused) {
+  for (std::string_view line :
+       {"GET foo HTTP/1.1", "GET * HTTP/1.1", "OPTIONS foo HTTP/1.1",
+        "GET example.com:443 HTTP/1.1", "POST ?q HTTP/1.1", "GET ://x/ HTTP/1.1"}) {
+    Parsed p = parse_request(std::string(line) + "\r\nHost: example.com\r\n\r\n");
+    EXPECT_EQ(p.status, ParseStatus::kError) << line;
+    EXPECT_EQ(p.error_status, 400) << line;
+  }
+}
+
 TEST(RequestParser, AbsoluteFormAuthorityMatchesHostIgnoringCase) {
   for (std::string_view line :
        {"GET http://Example.COM/a HTTP/1.1", "GET https://example.com HTTP/1.1",
