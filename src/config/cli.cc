@@ -94,6 +94,8 @@ const std::pair<const char*, Override> kOverrides[] = {
     FULCRUM_TIMEOUT_OVERRIDE("--pool-idle-timeout", pool_idle),
     {"--drain-timeout",
      [](Config& to, const Config& from) { to.timeouts.drain = from.timeouts.drain; }},
+    {"--tunnel-timeout",
+     [](Config& to, const Config& from) { to.timeouts.tunnel = from.timeouts.tunnel; }},
     {"--max-header-size",
      [](Config& to, const Config& from) {
        to.limits.max_header_bytes = from.limits.max_header_bytes;
@@ -234,6 +236,8 @@ int parse_command_line(int argc, char** argv, Config* config) {
   add_duration(app, "--pool-idle-timeout", &t.pool_idle,
                "Idle time of a pooled backend connection");
   add_duration(app, "--drain-timeout", &t.drain, "Time for requests in flight at shutdown");
+  add_duration(app, "--tunnel-timeout", &t.tunnel,
+               "Idle time of an upgraded (WebSocket) connection");
   http::Limits& l = cli.limits;
   add_size(app, "--max-header-size", &l.max_header_bytes, "Largest request or response head");
   app.add_option("--max-headers", l.max_headers, "Most header fields in a request or response head")

@@ -43,6 +43,8 @@ struct Timeouts {
   milliseconds backend{30'000};  // response head, and each read of the response body
   milliseconds pool_idle{30'000};
   milliseconds drain{10'000};
+  // A tunnel after an upgrade (WebSocket) closes when neither way moved a byte for this long.
+  milliseconds tunnel{3'600'000};
 };
 
 enum class Mode { kSingleProcess, kMultiProcess, kMultiThread };

@@ -90,24 +90,27 @@ void read_limits(YamlReader& reader, const Field& f, http::Limits* limits) {
 }
 
 void read_timeouts(YamlReader& reader, const Field& f, Timeouts* t) {
-  reader.each_field(f, "a map of timeouts",
-                    {"client_header", "client_idle", "connect", "backend", "pool_idle", "drain"},
-                    [&](std::string_view key, const Field& v) {
-                      auto d = reader.duration(v);
-                      if (!d) return;
-                      if (key == "client_header")
-                        t->client_header = *d;
-                      else if (key == "client_idle")
-                        t->client_idle = *d;
-                      else if (key == "connect")
-                        t->connect = *d;
-                      else if (key == "backend")
-                        t->backend = *d;
-                      else if (key == "pool_idle")
-                        t->pool_idle = *d;
-                      else
-                        t->drain = *d;
-                    });
+  reader.each_field(
+      f, "a map of timeouts",
+      {"client_header", "client_idle", "connect", "backend", "pool_idle", "drain", "tunnel"},
+      [&](std::string_view key, const Field& v) {
+        auto d = reader.duration(v);
+        if (!d) return;
+        if (key == "client_header")
+          t->client_header = *d;
+        else if (key == "client_idle")
+          t->client_idle = *d;
+        else if (key == "connect")
+          t->connect = *d;
+        else if (key == "backend")
+          t->backend = *d;
+        else if (key == "pool_idle")
+          t->pool_idle = *d;
+        else if (key == "tunnel")
+          t->tunnel = *d;
+        else
+          t->drain = *d;
+      });
 }
 
 void read_log(YamlReader& reader, const Field& f, base::LogLevel* level) {

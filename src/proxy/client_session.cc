@@ -88,6 +88,14 @@ Run coalesce_body(base::Buffer& from, http::Framing framing, uint64_t length, ba
   from.consume(take);
   return {head, head.size()};
 }
+
+// Waits for the end of an upload.
+struct UploadEnd {
+  Upload& u;
+  bool await_ready() const noexcept { return !u.running; }
+  void await_suspend(std::coroutine_handle<> h) noexcept { u.joiner = h; }
+  void await_resume() const noexcept {}
+};
 }  // namespace
 
 void ClientSession::start(ProxyContext& ctx, int fd) {
@@ -167,8 +175,8 @@ base::Task<bool> ClientSession::exchange() {
   int status = parse_request_head();
   if (status == kHeadIncomplete) status = co_await read_request_head();
   if (status == kCloseQuietly) co_return false;
-  // No tunnels are offered. Forwarded, a CONNECT that a backend answered with a 2xx would make
-  // its connection a tunnel (RFC 9112 §6.3) where the proxy reads an HTTP response, and leave
+  // CONNECT tunnels are not offered. Forwarded, a CONNECT that a backend answered with a 2xx would
+  // make its connection a tunnel (RFC 9112 §6.3) where the proxy reads an HTTP response, and leave
   // the client waiting on a tunnel that leads nowhere.
   if (status == kHeadReady && st_->req.method == http::Method::kConnect) status = 501;
   if (status != kHeadReady) {
@@ -281,6 +289,11 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   x.expect_continue = st_->req.expect_continue && body_to_relay(x.body_framing, x.body_left);
   x.client_keep = st_->req.keep_alive;
   x.idempotent = is_idempotent(st_->req.method);
+  // Tunnelled as HAProxy and nginx do (WebSocket): an HTTP/1.0 request's Upgrade is to be
+  // ignored (RFC 9110 §7.8), and one with a body is sent as a plain request, since a tunnel
+  // would have to start in the middle of the upload.
+  x.upgrade =
+      st_->req.upgrade && x.client_minor >= 1 && !body_to_relay(x.body_framing, x.body_left);
 
   const Target target = gen.route(in_.data(), st_->req);
   Pool& target_pool = *target.pool;
@@ -295,6 +308,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   info.default_host = target_pool.backends.front()->name;
   info.edits = &target.headers->request;
   info.forwarded = target.headers->forwarded;
+  info.forward_upgrade = x.upgrade;
   char request_id[kRequestIdSize];
   if (target.headers->request_id &&
       !http::find_header(in_.data(), st_->req.headers, "x-request-id")) {
@@ -398,6 +412,10 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
     }
     last_status = status;
     pick.exclude = st_->backend;
+  }
+  if (st_->resp.status == 101) {
+    co_await tunnel(target.headers->response, t.tunnel);
+    co_return false;
   }
 
   // A body under a coding other than chunked (gzip, say) cannot go to an HTTP/1.0 client, which
@@ -525,7 +543,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
     }
 
     st_->response_bytes = 0;
-    int status = co_await read_response_head(x.head_request, x.client_minor);
+    int status = co_await read_response_head(x);
     if (status != 0 && st_->upload.running) co_await finish_upload();
     if (st_->upload.client_failed()) {
       // The backend connection is mid-request. No response byte has reached the client yet, so
@@ -552,19 +570,27 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
 }
 
 base::Task<void> ClientSession::upload(http::Framing framing, uint64_t length,
-                                       io::Duration client_timeout, io::Duration backend_timeout) {
+                                       io::Duration client_timeout, io::Duration backend_timeout,
+                                       Activity* tunnel) {
   io::Loop& loop = ctx_.loop;
   RelayEnds ends{loop, fd_, backend_fd_, in_, client_timeout, backend_timeout, &rx_};
   // A backend that answers while it reads may stop reading while its answer waits for the client.
   ends.to_activity = &st_->backend_activity;
+  ends.tunnel = tunnel;
   const RelayResult r = co_await relay_body(ends, framing, length, false);
   Upload& u = st_->upload;
   u.result = r;
   u.running = false;
   u.ended = loop.now();
-  // The request is void: the backend connection is shut down so that the wait for its answer
-  // ends too.
-  if (u.client_failed()) ::shutdown(backend_fd_, SHUT_RDWR);
+  if (tunnel) {
+    // The client's end goes on to the backend, whose answers may still come; a failure ends the
+    // other way too.
+    ::shutdown(backend_fd_, r == RelayResult::kDone ? SHUT_WR : SHUT_RDWR);
+  } else if (u.client_failed()) {
+    // The request is void: the backend connection is shut down so that the wait for its answer
+    // ends too.
+    ::shutdown(backend_fd_, SHUT_RDWR);
+  }
   // The session may be gone once the joiner has resumed: nothing after this.
   if (auto joiner = std::exchange(u.joiner, nullptr)) joiner.resume();
 }
@@ -576,16 +602,40 @@ base::Task<void> ClientSession::finish_upload() {
   // client's bytes, which the interrupt ends.
   ::shutdown(backend_fd_, SHUT_RDWR);
   rx_.interrupt();
-  struct Join {
-    Upload& u;
-    bool await_ready() const noexcept { return !u.running; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { u.joiner = h; }
-    void await_resume() const noexcept {}
-  };
-  co_await Join{u};
+  co_await UploadEnd{u};
 }
 
-base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t client_minor) {
+base::Task<void> ClientSession::tunnel(const http::HeaderEdits& response_edits,
+                                       io::Duration timeout) {
+  io::Loop& loop = ctx_.loop;
+  st_->out.clear();
+  http::write_response_head(st_->backend_in.data(), st_->resp, false, 1, st_->out, response_edits);
+  st_->backend_in.consume(st_->resp.head_size);
+  const int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(),
+                                      loop.now() + ctx_.config().timeouts.client_idle);
+  if (sent >= 0) {
+    LOG_DEBUG("tunnel to %s open", backend().name.c_str());
+    Activity activity{loop.now()};
+    // The client's bytes go up as an upload would, from what came after the request head on.
+    st_->upload = {};
+    st_->upload.running = true;
+    base::spawn(upload(http::Framing::kUntilClose, 0, timeout, timeout, &activity));
+    RelayEnds down{loop, backend_fd_, fd_, st_->backend_in, timeout, timeout};
+    down.tunnel = &activity;
+    const RelayResult r = co_await relay_body(down, http::Framing::kUntilClose, 0, false);
+    if (r == RelayResult::kDone) {
+      // The backend's end goes on to the client, whose bytes may still go up.
+      ::shutdown(fd_, SHUT_WR);
+      co_await UploadEnd{st_->upload};
+    } else {
+      co_await finish_upload();
+    }
+    LOG_DEBUG("tunnel to %s closed", backend().name.c_str());
+  }
+  release_backend(false);
+}
+
+base::Task<int> ClientSession::read_response_head(const Exchange& x) {
   io::Loop& loop = ctx_.loop;
   const io::Duration timeout = backend().timeouts.backend;
   io::TimePoint deadline = loop.now() + timeout;
@@ -593,23 +643,22 @@ base::Task<int> ClientSession::read_response_head(bool head_request, uint8_t cli
   for (;;) {
     if (!st_->backend_in.empty()) {
       switch (st_->response_parser.parse(st_->backend_in.data(), st_->backend_in.size(), st_->resp,
-                                         head_request)) {
+                                         x.head_request)) {
         case http::ParseStatus::kError:
           co_return 502;
         case http::ParseStatus::kIncomplete:
           break;
         case http::ParseStatus::kComplete:
           if (st_->resp.status >= 200) co_return 0;
-          // Upgrades are not relayed (the request's Upgrade header was removed), so a 101
-          // is a backend error.
-          if (st_->resp.status == 101) co_return 502;
+          // Any other request went without its Upgrade field, and cannot have been switched.
+          if (st_->resp.status == 101) co_return x.upgrade ? 0 : 502;
           // Interim responses (103 Early Hints, a 100 the backend sends anyway) go to the client
           // as they are, HTTP/1.1 clients only (RFC 9110 §15.2).
           // Written apart from st_->out, which still holds the request head (and kept body)
           // for a try at another backend if this one fails after its interim response.
-          if (client_minor >= 1) {
+          if (x.client_minor >= 1) {
             st_->interim.clear();
-            http::write_response_head(st_->backend_in.data(), st_->resp, false, client_minor,
+            http::write_response_head(st_->backend_in.data(), st_->resp, false, x.client_minor,
                                       st_->interim);
             int sent = co_await loop.send(fd_, st_->interim.data(), st_->interim.size(),
                                           loop.now() + ctx_.config().timeouts.client_idle);

@@ -51,6 +51,7 @@ class ClientSession {
     bool expect_continue = false;  // a 100 Continue is still owed to the client
     bool client_keep = false;
     bool idempotent = false;  // RFC 9110 §9.2.2: safe to send again
+    bool upgrade = false;     // forwarded with its Upgrade: a 101 makes the connection a tunnel
   };
 
   // What one try at a backend came to, beyond the status it returns.
@@ -87,18 +88,23 @@ class ClientSession {
   // failed, or the status for the client (502, 503 when no local socket is left, 504).
   base::Task<int> attempt(Exchange& x, Try* tried);
   // Streams the rest of the request body (length bytes after in_'s, or chunked) to backend_fd_
-  // as st_->upload.
+  // as st_->upload; or, in a tunnel (kUntilClose), the client's bytes until its end, which is
+  // passed on.
   base::Task<void> upload(http::Framing framing, uint64_t length, io::Duration client_timeout,
-                          io::Duration backend_timeout);
+                          io::Duration backend_timeout, Activity* tunnel = nullptr);
   // Stops the upload, which still runs, and waits for its end: before the backend connection
   // goes, or the request does.
   base::Task<void> finish_upload();
   // Connects to backend_; returns the fd or -errno.
   base::Task<int> connect_backend();
-  // Reads the backend's final response head into resp_, relaying 1xx responses; returns 0,
-  // kCloseQuietly when relaying one to the client failed, or the status to answer the client
-  // with (502, 504).
-  base::Task<int> read_response_head(bool head_request, uint8_t client_minor);
+  // Reads the backend's final response head into resp_, relaying 1xx responses (a 101 is final
+  // for an upgrade); returns 0, kCloseQuietly when relaying one to the client failed, or the
+  // status to answer the client with (502, 504).
+  base::Task<int> read_response_head(const Exchange& x);
+  // After a 101 (Switching Protocols) in resp_: sends its head, then relays bytes both ways as
+  // they come until both sides have ended, or neither moved for `timeout`. Neither connection is
+  // kept.
+  base::Task<void> tunnel(const http::HeaderEdits& response_edits, io::Duration timeout);
   base::Task<void> send_error(int status);
   // After an error response: the client may still be sending (a body fulcrum did not read).
   // Closing now would make the kernel answer with a reset that can destroy the response before

@@ -18,11 +18,13 @@ constexpr uint64_t kSpliceMin = 16 * 1024;
 constexpr size_t kPipeSize = 64 * 1024;
 
 bool source_excused(const RelayEnds& e, io::TimePoint* deadline) {
+  if (e.tunnel) return e.tunnel->excuses(e.loop.now(), e.from_timeout, deadline);
   return e.other_way && e.other_way->excuses(e.loop.now(), e.from_timeout, deadline);
 }
 
 void source_gave(const RelayEnds& e) {
   if (e.from_activity) e.from_activity->last = e.loop.now();
+  if (e.tunnel) e.tunnel->last = e.loop.now();
 }
 
 // Awaits `send` (the loop's send or splice_out, not started yet) until all of it went; false if
@@ -38,13 +40,17 @@ base::Task<bool> send_to_sink(const RelayEnds& e, io::OpAwaiter send) {
       if (e.from_activity) *e.from_activity = {e.loop.now(), false};
     }
   } hold(e);
+  Activity* const sink = e.tunnel ? e.tunnel : e.to_activity;
   for (size_t sent = 0;; sent = send.sent()) {
     const int r = co_await send;
-    if (r >= 0) co_return true;
-    if (r != -ETIMEDOUT || !e.to_activity) co_return false;
-    if (send.sent() > sent) e.to_activity->last = e.loop.now();
+    if (r >= 0) {
+      if (e.tunnel) e.tunnel->last = e.loop.now();
+      co_return true;
+    }
+    if (r != -ETIMEDOUT || !sink) co_return false;
+    if (send.sent() > sent) sink->last = e.loop.now();
     io::TimePoint deadline;
-    if (!e.to_activity->excuses(e.loop.now(), e.to_timeout, &deadline)) co_return false;
+    if (!sink->excuses(e.loop.now(), e.to_timeout, &deadline)) co_return false;
     send.go_on_until(deadline);
   }
 }

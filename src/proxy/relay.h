@@ -103,6 +103,11 @@ struct RelayEnds {
   // timed out goes on while the sink's excuses it.
   Activity* from_activity = nullptr;
   Activity* to_activity = nullptr;
+  // When set, the one clock of a tunnel (after a protocol upgrade), where either side may stay
+  // silent for long while the other talks: bytes either way are activity, and a read or a send
+  // that timed out goes on while the tunnel moved within its timeout. It stands in for the
+  // activities above, whose held bytes would let two stalled sends excuse each other for good.
+  Activity* tunnel = nullptr;
 };
 
 // Whether a message framed so, with `length` Content-Length bytes still to come, has a body left to

@@ -52,7 +52,7 @@ std::string dump(const Config& c) {
   const Timeouts& t = c.timeouts;
   o << "timeouts " << t.client_header.count() << " " << t.client_idle.count() << " "
     << t.connect.count() << " " << t.backend.count() << " " << t.pool_idle.count() << " "
-    << t.drain.count() << "\n";
+    << t.drain.count() << " " << t.tunnel.count() << "\n";
   o << "limits " << c.limits.max_header_bytes << " " << c.limits.max_headers << " "
     << c.limits.max_request_line << "\n";
   for (const PoolConfig& p : c.pools) {

@@ -178,7 +178,7 @@ TEST(ConfigFileGeneral, LimitsAndTimeouts) {
                   "limits: {max_header_size: 64k, max_headers: 50, max_request_line: 4096}\n"
                   "timeouts:\n"
                   "  client_header: 5s\n  client_idle: 2m\n  connect: 500ms\n"
-                  "  backend: 45\n  pool_idle: 1h\n  drain: \"3s\"\n");
+                  "  backend: 45\n  pool_idle: 1h\n  drain: \"3s\"\n  tunnel: 10m\n");
   EXPECT_EQ(c.limits.max_header_bytes, 65536u);
   EXPECT_EQ(c.limits.max_headers, 50u);
   EXPECT_EQ(c.limits.max_request_line, 4096u);
@@ -188,6 +188,7 @@ TEST(ConfigFileGeneral, LimitsAndTimeouts) {
   EXPECT_EQ(c.timeouts.backend, milliseconds(45'000));
   EXPECT_EQ(c.timeouts.pool_idle, milliseconds(3'600'000));
   EXPECT_EQ(c.timeouts.drain, milliseconds(3'000));
+  EXPECT_EQ(c.timeouts.tunnel, milliseconds(600'000));
 }
 
 TEST(ConfigFileGeneral, LimitAndTimeoutErrors) {
@@ -214,7 +215,7 @@ TEST(ConfigFileGeneral, LimitAndTimeoutErrors) {
                 "fulcrum.yaml:10:10: timeouts.drain: '1.5s' is not a duration (e.g. 500ms, 10s, "
                 "2m, 1h, or seconds)",
                 "fulcrum.yaml:11:3: timeouts.idle: unknown key (one of: client_header, "
-                "client_idle, connect, backend, pool_idle, drain)",
+                "client_idle, connect, backend, pool_idle, drain, tunnel)",
             }));
 }
 
