@@ -620,7 +620,9 @@ base::Task<void> ClientSession::tunnel(const http::HeaderEdits& response_edits,
     st_->upload = {};
     st_->upload.running = true;
     base::spawn(upload(http::Framing::kUntilClose, 0, timeout, timeout, &activity));
-    RelayEnds down{loop, backend_fd_, fd_, st_->backend_in, timeout, timeout};
+    // Read as the client is, so that a tunnel that waits holds no buffer (io_uring).
+    io::RecvStream from_backend(loop, backend_fd_);
+    RelayEnds down{loop, backend_fd_, fd_, st_->backend_in, timeout, timeout, &from_backend};
     down.tunnel = &activity;
     const RelayResult r = co_await relay_body(down, http::Framing::kUntilClose, 0, false);
     if (r == RelayResult::kDone) {
@@ -630,6 +632,7 @@ base::Task<void> ClientSession::tunnel(const http::HeaderEdits& response_edits,
     } else {
       co_await finish_upload();
     }
+    co_await from_backend.close();
     LOG_DEBUG("tunnel to %s closed", backend().name.c_str());
   }
   release_backend(false);

@@ -160,6 +160,9 @@ base::Task<RelayResult> relay_body(RelayEnds e, http::Framing framing, uint64_t 
         co_return spliced;
       }
     }
+    // A tunnel may wait long for its next bytes (WebSocket connections mostly idle): it holds no
+    // buffer meanwhile, as an idle connection does not.
+    if (e.tunnel) e.buf.release();
     io::TimePoint deadline = e.loop.now() + e.from_timeout;
     int n = 0;
     do {
