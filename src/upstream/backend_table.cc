@@ -43,8 +43,8 @@ Backend& BackendTable::acquire(const config::PoolConfig& pool, const config::Bac
     backend = it->get();
     backend->configure(pool);
   } else {
-    SharedBackend* shared =
-        shared_.find_or_claim(SharedState::key(pool.name, name, b.address.to_string()));
+    SharedBackend* shared = shared_.find_or_claim(
+        SharedState::key(pool.name, name, b.address.to_string()), loop_.now());
     if (shared == nullptr) {
       LOG_WARN("backend %s (pool %s): no room left to share its state between workers",
                name.c_str(), pool.name.c_str());
@@ -96,8 +96,11 @@ base::Task<void> BackendTable::probe_while_listed(Backend& backend) {
 void BackendTable::sweep(io::Timer* timer) {
   auto* self = static_cast<BackendTable*>(timer->owner);
   io::Duration period = kMaxSweepPeriod;
+  const int64_t now = self->loop_.now().time_since_epoch() / io::Duration(1);
   for (auto& b : self->backends_) {
     b->idle.sweep();
+    // The slot is still in use: no other backend may take it (SharedState::kStaleAfter).
+    b->state.touched.store(now, std::memory_order_relaxed);
     period = std::min(period, b->idle.idle_timeout());
   }
   self->loop_.timers().arm(*timer, self->loop_.now() + period);

@@ -27,6 +27,21 @@ std::string describe(const SharedState::Header& h) {
          std::to_string(h.capacity) + " slots";
 }
 
+// Every field as a fresh slot has it (up, no failures, counters at zero), but its key and touch.
+void start_afresh(SharedBackend& slot) {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  HealthState& h = slot.health;
+  h.down.store(0, kRelaxed);
+  h.failures.store(0, kRelaxed);
+  h.successes.store(0, kRelaxed);
+  h.trial_at.store(0, kRelaxed);
+  h.cool_down.store(0, kRelaxed);
+  h.up_since.store(0, kRelaxed);
+  slot.counters.requests.store(0, kRelaxed);
+  slot.counters.failures.store(0, kRelaxed);
+  slot.counters.in_flight.store(0, kRelaxed);
+}
+
 }  // namespace
 
 SharedState::SharedState(size_t capacity, int inherited) : capacity_(capacity < 1 ? 1 : capacity) {
@@ -133,16 +148,34 @@ uint64_t SharedState::key(std::string_view pool, std::string_view name, std::str
   return k ? k : 1;
 }
 
-SharedBackend* SharedState::find_or_claim(uint64_t key) {
+SharedBackend* SharedState::find_or_claim(uint64_t key, io::TimePoint now) {
+  const int64_t stamp = now.time_since_epoch() / io::Duration(1);
+  // A slot is touched before it is claimed, so that no other process can take it for stale
+  // between the claim and the touch.
   for (size_t probe = 0; probe < capacity_; ++probe) {
     SharedBackend& slot = backends_[(key + probe) % capacity_];
     uint64_t seen = slot.key.load(std::memory_order_acquire);
+    if (seen != key && seen != 0) continue;
+    slot.touched.store(stamp, std::memory_order_relaxed);
     if (seen == key) return &slot;
-    if (seen == 0) {
-      // Another worker may claim this slot at the same moment, for this key or another.
-      if (slot.key.compare_exchange_strong(seen, key, std::memory_order_acq_rel)) return &slot;
+    // Another worker may claim this slot at the same moment, for this key or another.
+    if (slot.key.compare_exchange_strong(seen, key, std::memory_order_acq_rel)) return &slot;
+    if (seen == key) return &slot;
+  }
+  const int64_t stale_before = stamp - kStaleAfter / io::Duration(1);
+  for (size_t probe = 0; probe < capacity_; ++probe) {
+    SharedBackend& slot = backends_[(key + probe) % capacity_];
+    uint64_t seen = slot.key.load(std::memory_order_acquire);
+    if (seen == key) return &slot;  // taken meanwhile by another worker
+    if (slot.touched.load(std::memory_order_relaxed) >= stale_before) continue;
+    slot.touched.store(stamp, std::memory_order_relaxed);
+    if (!slot.key.compare_exchange_strong(seen, key, std::memory_order_acq_rel)) {
       if (seen == key) return &slot;
+      continue;
     }
+    // Reset by the process that took it: another that finds it first may lose an update or two.
+    start_afresh(slot);
+    return &slot;
   }
   return nullptr;
 }

@@ -29,6 +29,9 @@ struct BackendCounters {
 
 struct SharedBackend {
   std::atomic<uint64_t> key{0};  // the backend it belongs to; 0: a free slot
+  // Steady clock, ns: when a process that uses the slot last said so (claiming or finding it,
+  // then each sweep of its backend table, every second or less).
+  std::atomic<int64_t> touched{0};
   HealthState health;
   BackendCounters counters;
 };
@@ -43,6 +46,9 @@ struct InstanceCounters {
 class SharedState {
  public:
   static constexpr size_t kDefaultCapacity = 8 * 1024;  // 1 MiB of address space; pages on use
+  // Far longer than a sweep's period: a process that uses a slot touches it much more often,
+  // unless it is stopped (then its backend may come to share a slot with another).
+  static constexpr io::Duration kStaleAfter = std::chrono::minutes(5);
   // Bumped whenever what the region's bytes mean changes without a size changing: the key
   // function, a field's unit or clock, the meaning of a flag. (The sizes are stamped apart.)
   static constexpr uint32_t kLayoutVersion = 1;
@@ -66,9 +72,11 @@ class SharedState {
 
   // The key of the backend `name` (host:port as configured) at `address` in `pool`; never 0.
   static uint64_t key(std::string_view pool, std::string_view name, std::string_view address);
-  // The slot with this key, claimed from a free one if there is none yet; nullptr when the
-  // region is full (slots are never freed: one per backend ever configured).
-  SharedBackend* find_or_claim(uint64_t key);
+  // The slot with this key, claimed if there is none yet: a free one, or when none is left one
+  // that no process touched for kStaleAfter, whose backend no configuration in force lists any
+  // more (backend addresses that churn, deploy after deploy, would fill the region otherwise).
+  // Such a slot starts afresh (up, counters at zero). nullptr when every slot is in use.
+  SharedBackend* find_or_claim(uint64_t key, io::TimePoint now);
   // The slot with this key, or nullptr; claims nothing (for readers such as the stats report).
   const SharedBackend* find(uint64_t key) const;
   InstanceCounters& instance() { return *instance_; }

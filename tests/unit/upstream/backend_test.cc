@@ -1,7 +1,9 @@
-// A backend as a loop knows it: slow start's ramp after a recovery.
+// A backend as a loop knows it: slow start's ramp after a recovery; its shared slot kept in use.
 #include "upstream/backend.h"
 
 #include <gtest/gtest.h>
+
+#include "upstream/backend_table.h"
 
 namespace fulcrum::upstream {
 namespace {
@@ -22,6 +24,7 @@ class BackendTest : public ::testing::Test {
     pool_.health.healthy_threshold = 1;
   }
   std::unique_ptr<io::Loop> loop_;
+  base::TaskGroup tasks_;  // a table's probers: none here
   config::BackendConfig address_;
   config::PoolConfig pool_;
 };
@@ -47,6 +50,27 @@ TEST_F(BackendTest, SlowStartRampsLinearlyFromTenPercentAtItsRecovery) {
   EXPECT_DOUBLE_EQ(b.ramp(up + seconds(5)), 0.1 + 0.9 * 0.5);
   EXPECT_EQ(b.ramp(up + seconds(10)), 1.0);
   EXPECT_EQ(b.ramp(up + seconds(60)), 1.0);
+}
+
+// A slot that a backend table uses is touched at each sweep, so that no other backend can take it
+// for one nobody uses (SharedState::kStaleAfter).
+TEST_F(BackendTest, TheTableTouchesTheSlotsOfItsBackends) {
+  SharedState region(4);
+  BackendTable table(*loop_, region, false, tasks_, 1);
+  table.begin_configuration(http::Limits{});
+  Backend& b = table.acquire(pool_, address_);
+  ASSERT_NE(b.state.touched.load(), 0) << "touched when claimed";
+  b.state.touched.store(0);
+  auto watch = [&]() -> base::Task<void> {
+    for (int i = 0; i < 100 && b.state.touched.load() == 0; ++i) {
+      co_await loop_->sleep(std::chrono::milliseconds(50));
+    }
+    loop_->stop();
+  };
+  base::spawn(watch());
+  loop_->run();
+  EXPECT_NE(b.state.touched.load(), 0);
+  table.release(b);
 }
 
 }  // namespace
