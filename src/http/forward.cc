@@ -70,10 +70,11 @@ Name classify(std::string_view name) {
   return Name::kOther;
 }
 
-// Hop-by-hop in both directions (RFC 9110 §7.6.1), beside what Connection names.
+// Hop-by-hop in both directions (RFC 9110 §7.6.1), beside what Connection names. (Trailer is
+// not: it announces the trailer fields of a chunked body, which go on with it.)
 bool is_always_hop_by_hop(Name name) {
   return name == Name::kConnection || name == Name::kKeepAlive || name == Name::kProxyConnection ||
-         name == Name::kTe || name == Name::kTrailer;
+         name == Name::kTe;
 }
 
 // The options that a head's Connection fields list. Their lengths are kept as a set, so that a
@@ -336,8 +337,9 @@ void write_response_head(const char* base, const ResponseHead& resp, bool close,
   const bool keeps_transfer_encoding =
       chunked_to_client ||
       (resp.framing == Framing::kUntilClose && resp.transfer_coded && client_version_minor >= 1);
-  close = close || resp.framing == Framing::kUntilClose ||
-          (resp.framing == Framing::kChunked && !chunked_to_client);
+  // Only the payload of a chunked body goes to an HTTP/1.0 client: its trailer fields do not.
+  const bool dechunked = resp.framing == Framing::kChunked && !chunked_to_client;
+  close = close || resp.framing == Framing::kUntilClose || dechunked;
   const ConnectionOptions connection(base, resp.headers);
 
   HeadWriter w(base, out);
@@ -368,7 +370,8 @@ void write_response_head(const char* base, const ResponseHead& resp, bool close,
       if (!switching) continue;
     } else if (kind == Name::kTransferEncoding) {
       if (!keeps_transfer_encoding) continue;
-    } else if (connection.name(name, kind) || edited_away(edits, name)) {
+    } else if ((kind == Name::kTrailer && dechunked) || connection.name(name, kind) ||
+               edited_away(edits, name)) {
       continue;
     }
     w.field(field);

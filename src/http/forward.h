@@ -52,7 +52,7 @@ struct ForwardInfo {
 
 // Appends to `out` the head to send to a backend: "<method> <target> HTTP/1.1" (always 1.1 so
 // that the backend connection can be kept alive), then every field except the hop-by-hop ones
-// (Connection and the fields it names, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade,
+// (Connection and the fields it names, Keep-Alive, Proxy-Connection, TE, Upgrade,
 // Expect, which the proxy answers itself, and Transfer-Encoding unless the body is chunked, in
 // which case the body is forwarded chunked). Appends the client to X-Forwarded-For (", ip" after
 // the last existing one, or a new field), adds X-Forwarded-Proto and X-Forwarded-Host (the
@@ -64,7 +64,8 @@ void write_request_head(const char* base, const RequestHead& req, const ForwardI
 
 // Appends to `out` the head to send to the client: "HTTP/1.1 <status> <reason>" (right for 1.0
 // clients too, RFC 9110 §6.2), every field except the hop-by-hop ones (Connection and the fields
-// it names, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade) and Transfer-Encoding unless the
+// it names, Keep-Alive, Proxy-Connection, TE, Upgrade; Trailer when a chunked body goes to an
+// HTTP/1.0 client without its trailer fields) and Transfer-Encoding unless the
 // body goes on as it came to a 1.1 client: chunked (framing kChunked), or under another coding
 // until the connection's end (kUntilClose with resp.transfer_coded). Then
 // "Connection: close" if `close`, or "Connection: keep-alive" for a kept HTTP/1.0 client.

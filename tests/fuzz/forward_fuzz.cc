@@ -11,9 +11,9 @@
 //    chunked; responses chunked to HTTP/1.1 clients, else (chunked to 1.0, or until close)
 //    with "Connection: close", and without Transfer-Encoding unless a body under another coding
 //    goes to a 1.1 client until close;
-//  - no hop-by-hop field (Keep-Alive, Proxy-Connection, TE, Trailer; Expect in requests) and
-//    Connection, Upgrade and Transfer-Encoding only as documented; no field that the output's own
-//    Connection names but the documented Upgrade;
+//  - no hop-by-hop field (Keep-Alive, Proxy-Connection, TE; Expect in requests) and
+//    Connection, Upgrade, Transfer-Encoding and Trailer only as documented; no field that the
+//    output's own Connection names but the documented Upgrade;
 //  - every other field of the input that is kept, in the same order with the same name and value,
 //    and nothing else but what the rules add: the fields the proxy extends or adds (Host,
 //    X-Forwarded-For, -Proto, -Host, Via, X-Request-ID, Connection, Content-Length) and those the
@@ -136,7 +136,7 @@ std::optional<uint64_t> length_of(const std::vector<std::string>& values) {
 // Fields that are hop-by-hop whatever Connection says (forward.h).
 bool always_hop_by_hop(std::string_view name) {
   return is(name, "connection") || is(name, "keep-alive") || is(name, "proxy-connection") ||
-         is(name, "te") || is(name, "trailer");
+         is(name, "te");
 }
 
 // Fields that a Connection option never makes hop-by-hop (forward.h).
@@ -359,7 +359,7 @@ void check_request(std::string_view input, const RequestHead& req, Choices& choi
   // No hop-by-hop field but the documented ones.
   for (const Field& f : outf) {
     FUZZ_CHECK(!is(f.name, "keep-alive") && !is(f.name, "proxy-connection") && !is(f.name, "te") &&
-               !is(f.name, "trailer") && !is(f.name, "expect"));
+               !is(f.name, "expect"));
     if (is(f.name, "upgrade")) FUZZ_CHECK(keeps_upgrade);
     if (is(f.name, "connection")) FUZZ_CHECK(keeps_upgrade && f.value == "upgrade");
     if (is(f.name, "transfer-encoding")) FUZZ_CHECK(req.framing == Framing::kChunked);
@@ -433,9 +433,10 @@ void check_response(std::string_view input, const ResponseHead& resp, bool head_
   const bool keeps_transfer_encoding =
       chunked_to_client ||
       (resp.framing == Framing::kUntilClose && resp.transfer_coded && client_minor >= 1);
+  // The payload alone, without trailer fields (and so without Trailer).
+  const bool dechunked = resp.framing == Framing::kChunked && !chunked_to_client;
   // A body whose end only the connection's close tells forces it (forward.h).
-  const bool closes = close || resp.framing == Framing::kUntilClose ||
-                      (resp.framing == Framing::kChunked && !chunked_to_client);
+  const bool closes = close || resp.framing == Framing::kUntilClose || dechunked;
 
   base::Buffer out;
   const std::string_view prefix = choose_prefix(choices);
@@ -474,8 +475,8 @@ void check_response(std::string_view input, const ResponseHead& resp, bool head_
   // No hop-by-hop field but the documented ones. A field named "close" is left alone: the proxy's
   // "Connection: close" names it, but it is no field of the proxy's (RFC 9110 §18.4 reserves it).
   for (const Field& f : outf) {
-    FUZZ_CHECK(!is(f.name, "keep-alive") && !is(f.name, "proxy-connection") && !is(f.name, "te") &&
-               !is(f.name, "trailer"));
+    FUZZ_CHECK(!is(f.name, "keep-alive") && !is(f.name, "proxy-connection") && !is(f.name, "te"));
+    if (is(f.name, "trailer")) FUZZ_CHECK(!dechunked);
     if (is(f.name, "upgrade")) FUZZ_CHECK(switching);
     if (is(f.name, "transfer-encoding")) FUZZ_CHECK(keeps_transfer_encoding);
     if (!is(f.name, "upgrade") && !is(f.name, "close")) {
@@ -487,7 +488,7 @@ void check_response(std::string_view input, const ResponseHead& resp, bool head_
   }
 
   const auto kept = [&](std::string_view name) {
-    if (always_hop_by_hop(name)) return false;
+    if (always_hop_by_hop(name) || (is(name, "trailer") && dechunked)) return false;
     if (is(name, "upgrade")) return switching;
     if (is(name, "transfer-encoding")) return keeps_transfer_encoding;
     if (!never_named(name) && named_by_connection(in, name)) return false;

@@ -60,11 +60,13 @@ class RequestHeadersTest(harness.TestCase):
                 ("X-End-To-End", "kept"),
             ]
         )
-        for name in ("keep-alive", "proxy-connection", "te", "trailer", "x-private-hop"):
+        for name in ("keep-alive", "proxy-connection", "te", "x-private-hop"):
             self.assertNotIn(name, seen)
         # fulcrum may state its own persistence to the backend, but not relay the client's list.
         self.assertNotIn("x-private-hop", seen.get("connection", "").lower())
         self.assertEqual(seen["x-end-to-end"], "kept")
+        # Trailer is end to end: it announces the trailer fields of a chunked body.
+        self.assertEqual(seen["trailer"], "X-Checksum")
 
     def test_upgrade_is_removed(self):
         seen = self.seen_by_backend([("Upgrade", "h2c"), ("X-End-To-End", "kept")])

@@ -64,7 +64,6 @@ TEST(ForwardRequest, RemovesHopByHopFieldsAndThoseConnectionNames) {
                             "Keep-Alive: timeout=5\r\n"
                             "Proxy-Connection: keep-alive\r\n"
                             "TE: trailers\r\n"
-                            "Trailer: X-Checksum\r\n"
                             "Upgrade: h2c\r\n"
                             "X-Secret: 1\r\n"
                             "x-other: 2\r\n"
@@ -294,7 +293,6 @@ TEST(ForwardResponse, RemovesHopByHopFields) {
                              "Keep-Alive: timeout=5\r\n"
                              "Proxy-Connection: keep-alive\r\n"
                              "TE: trailers\r\n"
-                             "Trailer: X-Checksum\r\n"
                              "Upgrade: h2c\r\n"
                              "X-Internal: secret\r\n"
                              "Connection: content-length\r\n"
@@ -319,6 +317,34 @@ TEST(ForwardResponse, ChunkedGoesOnChunkedToHttp11Clients) {
             "HTTP/1.1 200 OK\r\n"
             "Content-Type: text/plain\r\n"
             "Connection: close\r\n"
+            "\r\n");
+}
+
+// Trailer is end to end (RFC 9110 §6.6.2): it announces the trailer fields, which go on with a
+// chunked body, and not to an HTTP/1.0 client, which gets the payload alone.
+TEST(ForwardResponse, TrailerGoesOnWithTheTrailerFields) {
+  constexpr std::string_view kInput =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n";
+  EXPECT_EQ(forward_response(kInput, false, 1),
+            "HTTP/1.1 200 OK\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            "Trailer: X-Checksum\r\n"
+            "\r\n");
+  EXPECT_EQ(forward_response(kInput, false, 0),
+            "HTTP/1.1 200 OK\r\n"
+            "Connection: close\r\n"
+            "\r\n");
+  EXPECT_EQ(forward_request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                            "Trailer: X-Checksum\r\n\r\n",
+                            kInfo),
+            "POST / HTTP/1.1\r\n"
+            "Host: a\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            "Trailer: X-Checksum\r\n"
+            "X-Forwarded-For: 10.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: a\r\n"
+            "Via: 1.1 fulcrum\r\n"
             "\r\n");
 }
 
