@@ -630,6 +630,9 @@ base::Task<void> ClientSession::tunnel(const http::HeaderEdits& response_edits,
       ::shutdown(fd_, SHUT_WR);
       co_await UploadEnd{st_->upload};
     } else {
+      // The way up ends too: with the tunnel's clock cleared, the interrupt that stops its wait
+      // for the client is not excused as a timeout would be while the tunnel moved.
+      activity = {};
       co_await finish_upload();
     }
     co_await from_backend.close();
