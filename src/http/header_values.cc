@@ -1,5 +1,6 @@
 #include "http/header_values.h"
 
+#include <array>
 #include <limits>
 
 #include "http/message.h"
@@ -31,6 +32,24 @@ bool parse_decimal(std::string_view s, uint64_t& out) {
   out = v;
   return true;
 }
+
+// unreserved and sub-delims (RFC 3986 §2.2, §2.3): the bytes of a registered name but for the
+// '%' of its pct-encoded bytes.
+constexpr std::array<bool, 256> kHostNameBytes = [] {
+  std::array<bool, 256> bytes{};
+  for (int c = 0; c < 256; ++c) {
+    bytes[static_cast<size_t>(c)] =
+        (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        std::string_view("-._~!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos;
+  }
+  return bytes;
+}();
+
+bool is_host_name_byte(char c) { return kHostNameBytes[static_cast<uint8_t>(c)]; }
+
+bool is_hex_digit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 }  // namespace
 
 bool list_has_token(std::string_view list, std::string_view token) {
@@ -38,6 +57,37 @@ bool list_has_token(std::string_view list, std::string_view token) {
   for_each_list_element(
       list, [&](std::string_view element) { found = found || equals_ignore_case(element, token); });
   return found;
+}
+
+bool valid_host(std::string_view value) {
+  size_t i = 0;
+  if (!value.empty() && value[0] == '[') {
+    // An IPv6 address or IPvFuture: hex digits, ':', '.', and for IPvFuture "v", unreserved
+    // bytes and sub-delims; the bytes are looked at, not the address's form.
+    const size_t close = value.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    for (i = 1; i < close; ++i) {
+      if (!is_host_name_byte(value[i]) && value[i] != ':') return false;
+    }
+    i = close + 1;
+  } else {
+    for (; i < value.size() && value[i] != ':'; ++i) {
+      if (value[i] == '%') {
+        if (value.size() - i < 3 || !is_hex_digit(value[i + 1]) || !is_hex_digit(value[i + 2])) {
+          return false;
+        }
+        i += 2;
+      } else if (!is_host_name_byte(value[i])) {
+        return false;
+      }
+    }
+  }
+  if (i == value.size()) return true;
+  if (value[i] != ':') return false;
+  for (++i; i < value.size(); ++i) {
+    if (value[i] < '0' || value[i] > '9') return false;
+  }
+  return true;
 }
 
 void ConnectionField::add(std::string_view value) {

@@ -89,6 +89,14 @@ struct ConnectionField {
 // Whether a list (such as a Connection value) holds `token`, compared without case.
 bool list_has_token(std::string_view list, std::string_view token);
 
+// Whether `value` is a valid Host value (RFC 9110 §7.2): uri-host [":" port] (RFC 3986 §3.2.2),
+// where uri-host is an IP literal in brackets or a registered name (of unreserved bytes,
+// sub-delims and %XX; an IPv4 address is one too), possibly empty, and the port is digits.
+// Anything else must be answered 400 (§7.2): the proxy routes by the host it splits from the
+// value, and a backend that split "a:80:90", "a b" or "a/b" its own way would serve a host that
+// was not the one routed.
+bool valid_host(std::string_view value);
+
 // All the Content-Length fields of a message, fed in order. Valid when every element of every
 // field is a decimal number below 2^63 and all are the same number: duplicates such as
 // "5, 5" or two "5" fields are tolerated (RFC 9110 §8.6), anything else is refused.

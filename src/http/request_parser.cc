@@ -246,6 +246,7 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
 
   if (hosts > 1) return fail(400, "more than one Host");
   if (hosts == 0 && out.version_minor >= 1) return fail(400, "missing Host");
+  if (hosts == 1 && !valid_host(out.host.in(data))) return fail(400, "invalid Host");
   // An absolute-form target names its host itself, and a backend may follow it rather than the
   // Host field (RFC 9112 §3.2.2) while routing here reads the field: the two must agree.
   // Userinfo is refused as RFC 9110 §4.2.4 advises.

@@ -116,5 +116,20 @@ TEST(HeaderValues, TransferEncoding) {
   EXPECT_FALSE(transfer_encoding({"xchunked"}).chunked());
 }
 
+TEST(HeaderValues, ValidHost) {
+  for (std::string_view host : {"example.com", "Example.COM:8080", "a", "", "a:", "127.0.0.1:80",
+                                "[::1]", "[::1]:443", "[v1.fe80::a+en1]", "my_host-1.example~",
+                                "a%2Eb", "!$&'()*+,;=", "xn--bcher-kva.example"}) {
+    EXPECT_TRUE(valid_host(host)) << host;
+  }
+  for (std::string_view host :
+       {"a b",     "a\tb", "a/b",  "a\\b", "a@b", "a?b",    "a#b",
+        "a:80:90", "a:8o", ":80:", "[::1", "[]",  "[::1]x", "[::1]:8a",
+        "::1",     "a\"b", "a<b",  "a%",   "a%2", "a%zz",   "\xc3\xa4.example",
+        "a,b c",   "a\x7f"}) {
+    EXPECT_FALSE(valid_host(host)) << host;
+  }
+}
+
 }  // namespace
 }  // namespace fulcrum::http

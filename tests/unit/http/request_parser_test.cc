@@ -645,6 +645,17 @@ const Rejection kRejections[] = {
      "Host differs from the target's authority"},
     {"AbsoluteFormUserinfo", "GET http://b@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400,
      "userinfo in the target"},
+    // A Host that a backend could split into host and port otherwise than routing did.
+    {"HostWithSpace", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "invalid Host"},
+    {"HostWithSlash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, "invalid Host"},
+    {"HostWithUserinfo", "GET / HTTP/1.1\r\nHost: b@a\r\n\r\n", 400, "invalid Host"},
+    {"HostWithTwoPorts", "GET / HTTP/1.1\r\nHost: a:80:90\r\n\r\n", 400, "invalid Host"},
+    {"HostWithLetterInPort", "GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", 400, "invalid Host"},
+    {"HostWithUnclosedBracket", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400, "invalid Host"},
+    {"HostWithNonAscii", "GET / HTTP/1.1\r\nHost: \xc3\xa4\r\n\r\n", 400, "invalid Host"},
+    {"HostInvalidHttp10", "GET / HTTP/1.0\r\nHost: a,b c\r\n\r\n", 400, "invalid Host"},
+    {"AbsoluteFormInvalidHost", "GET http://a:80:90/ HTTP/1.1\r\nHost: a:80:90\r\n\r\n", 400,
+     "invalid Host"},
     // Versions.
     {"Http20", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "unsupported HTTP version"},
     // A malformed version is reported before an unsupported one, with or without the fast path.
