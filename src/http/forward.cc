@@ -341,6 +341,10 @@ void write_response_head(const char* base, const ResponseHead& resp, bool close,
   const bool dechunked = resp.framing == Framing::kChunked && !chunked_to_client;
   close = close || resp.framing == Framing::kUntilClose || dechunked;
   const ConnectionOptions connection(base, resp.headers);
+  // A 1xx or 204 never has a body, and a sender must not say it has a length (RFC 9110 §8.6): a
+  // recipient that took one would read the next response's bytes as its body. A 304 or a
+  // response to HEAD keeps its length, that of the body it stands for.
+  const bool length_forbidden = resp.status < 200 || resp.status == 204;
 
   HeadWriter w(base, out);
   // "HTTP/1.1 ", the three digits of the status and a space, then the reason.
@@ -363,7 +367,7 @@ void write_response_head(const char* base, const ResponseHead& resp, bool close,
     if (is_always_hop_by_hop(kind)) continue;
     // The parser took the response only if its Content-Length fields agree on one number.
     if (kind == Name::kContentLength) {
-      w.content_length(resp.content_length);
+      if (!length_forbidden) w.content_length(resp.content_length);
       continue;
     }
     if (kind == Name::kUpgrade) {

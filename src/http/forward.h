@@ -67,7 +67,8 @@ void write_request_head(const char* base, const RequestHead& req, const ForwardI
 // it names, Keep-Alive, Proxy-Connection, TE, Upgrade; Trailer when a chunked body goes to an
 // HTTP/1.0 client without its trailer fields) and Transfer-Encoding unless the
 // body goes on as it came to a 1.1 client: chunked (framing kChunked), or under another coding
-// until the connection's end (kUntilClose with resp.transfer_coded). Then
+// until the connection's end (kUntilClose with resp.transfer_coded), and Content-Length in a 1xx
+// or 204, which must not have one (RFC 9110 §8.6). Then
 // "Connection: close" if `close`, or "Connection: keep-alive" for a kept HTTP/1.0 client.
 // A body whose end the client can only learn from the connection closing forces
 // "Connection: close" whatever `close` says: kUntilClose, and kChunked to an HTTP/1.0 client

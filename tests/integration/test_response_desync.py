@@ -30,12 +30,14 @@ class Cut:
 
 class Relayed:
     """The client gets exactly this body, complete; when its connection stays open, its next
-    request there gets its own answer."""
+    request there gets its own answer. `without`: a field that none of the 1xx and 204 responses
+    the client gets may carry."""
 
-    def __init__(self, body, status=200, until_close=False):
+    def __init__(self, body, status=200, until_close=False, without=None):
         self.body = body
         self.status = status
         self.until_close = until_close
+        self.without = without
 
 
 class Form:
@@ -114,6 +116,10 @@ RESPONSE_FORMS = [
     Form("body_on_204", b"HTTP/1.1 204 No Content\r\n\r\n" + STRAY, Relayed(b"", status=204)),
     Form("body_on_304", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nstray", Relayed(b"", status=304)),
     Form("continue_then_response", b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"Content-Length: 2"), Relayed(b"ok")),
+    # A 1xx or 204 must not say it has a length (RFC 9110 §8.6): a client that believed one would
+    # take the next response for its body.
+    Form("cl_on_204", b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", Relayed(b"", status=204, without="Content-Length")),
+    Form("cl_on_100", b"HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n" + ok(b"Content-Length: 2"), Relayed(b"ok", without="Content-Length")),
     Form("cl_list_same", ok(b"Content-Length: 2, 2"), Relayed(b"ok")),
     Form("cl_two_fields_same", ok(b"Content-Length: 2", b"Content-Length: 2"), Relayed(b"ok")),
     Form("te_not_chunked_until_close", ok(b"Transfer-Encoding: gzip", body=b"okok"), Relayed(b"okok", until_close=True), then="close"),
@@ -174,7 +180,7 @@ class ResponseDesyncTest(harness.TestCase):
         self.script.sent_later.clear()
         conn = self.connect(self.proxy)
         conn.send(harness.build_request(form.method, "/form/%d" % i, host="h"))
-        response, _ = conn.read_final_response(method=form.method)
+        response, interim = conn.read_final_response(method=form.method)
         self.script.response_read.set()
         expected = form.expected
         if isinstance(expected, BadGateway):
@@ -189,6 +195,11 @@ class ResponseDesyncTest(harness.TestCase):
         else:
             self.assertEqual((response.status, response.body), (expected.status, expected.body), response)
             self.assertTrue(response.complete)
+            if expected.without:
+                bodiless = [m for m in interim + [response] if m.status < 200 or m.status == 204]
+                self.assertNotEqual(bodiless, [])
+                for message in bodiless:
+                    self.assertFalse(message.has_header(expected.without), message.raw_head)
             if form.later:
                 self.assertTrue(self.script.sent_later.wait(10))
             if expected.until_close or "close" in response.connection_tokens():

@@ -400,6 +400,26 @@ TEST(ForwardResponse, DuplicateContentLengthsWithoutABodyAreSentAsOne) {
             "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n");
 }
 
+// A 1xx or 204 must not have a Content-Length (RFC 9110 §8.6): a client that took it for a
+// body's length would read the next response as that body.
+TEST(ForwardResponse, NoContentLengthIn1xxOr204) {
+  EXPECT_EQ(forward_response("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nDate: today\r\n\r\n",
+                             false, 1),
+            "HTTP/1.1 204 No Content\r\nDate: today\r\n\r\n");
+  EXPECT_EQ(forward_response("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", false, 1),
+            "HTTP/1.1 204 No Content\r\n\r\n");
+  EXPECT_EQ(forward_response("HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n", false, 1),
+            "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_EQ(forward_response("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\nContent-Length: 5\r\n\r\n",
+                             false, 1),
+            "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+  EXPECT_EQ(
+      forward_response("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Content-Length: 0\r\n\r\n",
+                       false, 1),
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n");
+}
+
 TEST(ForwardResponse, ResponseToHeadKeepsItsFraming) {
   EXPECT_EQ(forward_response("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", false, 1, true),
             "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
