@@ -48,6 +48,7 @@ class RoutingTest(harness.TestCase):
             ("GET", "/static/app.js", [("Host", "h")], "prefix"),
             ("GET", "/static", [("Host", "h")], "default"),  # prefix is "/static/"
             ("GET", "http://h/static/a.css", [("Host", "h")], "prefix"),  # absolute form
+            ("GET", "http://h?s=/static/a.css", [("Host", "h")], "default"),  # its path is "/"
             ("DELETE", "/thing", [("Host", "h")], "method"),
             ("PATCH", "/thing", [("Host", "h")], "method"),
             ("PUT", "/thing", [("Host", "h")], "default"),

@@ -57,6 +57,20 @@ TEST(Route, PathPrefixInOriginAndAbsoluteForm) {
   EXPECT_FALSE(matches(r, get("http://h", "h")));
 }
 
+// An absolute-form target's path ends its authority; a '/' in the query or fragment of a target
+// without a path is not where one starts.
+TEST(Route, AbsoluteFormPathIsNotFoundInTheQuery) {
+  config::RouteConfig r;
+  r.path_prefix = "/api/";
+  EXPECT_FALSE(matches(r, get("http://h?q=/api/users", "h")));
+  EXPECT_FALSE(matches(r, get("http://h#/api/users", "h")));
+  EXPECT_FALSE(matches(r, get("http://h:80?/api/", "h")));
+  EXPECT_TRUE(matches(r, get("http://h/api/users?q=/x", "h")));
+  config::RouteConfig root;
+  root.path_prefix = "/";
+  EXPECT_TRUE(matches(root, get("http://h?q=/api/users", "h")));
+}
+
 TEST(Route, MethodAndHeader) {
   config::RouteConfig r;
   r.methods = {"POST", "PUT"};
