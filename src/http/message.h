@@ -67,7 +67,7 @@ struct RequestHead {
   uint64_t content_length = 0;       // meaningful when framing is kContentLength
   bool keep_alive = false;           // 1.1 unless "Connection: close"; 1.0 only with "keep-alive"
   bool expect_continue = false;      // HTTP/1.1 "Expect: 100-continue"
-  bool upgrade = false;              // Connection lists "upgrade" and an Upgrade header is present
+  bool upgrade = false;              // Connection lists "upgrade"; Upgrade, not h2c, is present
   Slice host;                        // the Host value; len 0 if absent (allowed only in HTTP/1.0)
   uint32_t head_size = 0;            // bytes of the head, final empty line included
 };

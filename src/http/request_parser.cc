@@ -212,6 +212,7 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
   uint32_t hosts = 0;
   ConnectionField connection;
   bool upgrade_field = false;
+  bool upgrade_h2c = false;
   out.expect_continue = false;
   out.host = {};
   for (const HeaderField& field : out.headers) {
@@ -235,6 +236,7 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
         break;
       case FramingField::kUpgrade:
         upgrade_field = true;
+        upgrade_h2c = upgrade_h2c || list_has_token(value, "h2c");
         break;
       case FramingField::kExpect:
         // HTTP/1.0 has no 100 Continue, so its Expect is ignored (RFC 9110 §10.1.1).
@@ -282,7 +284,10 @@ ParseStatus RequestParser::finish(const char* data, RequestHead& out) {
     out.framing = Framing::kNone;
   }
   out.keep_alive = connection.persists(out.version_minor);
-  out.upgrade = connection.upgrade && upgrade_field;
+  // Never to h2c: HTTP/2 in the tunnel would carry requests that no route or header rule sees to
+  // whichever backend took the first one (h2c smuggling). Its Upgrade is then stripped, as Envoy,
+  // Traefik and Go's ReverseProxy do, and the request goes as a plain one.
+  out.upgrade = connection.upgrade && upgrade_field && !upgrade_h2c;
   return state_ = ParseStatus::kComplete;
 }
 

@@ -73,6 +73,18 @@ class RequestHeadersTest(harness.TestCase):
         self.assertNotIn("upgrade", seen)
         self.assertEqual(seen["x-end-to-end"], "kept")
 
+    def test_an_upgrade_to_h2c_is_not_forwarded(self):
+        # A backend that took it would read the client's HTTP/2 through the tunnel: requests that
+        # no route or header rule of fulcrum's ever sees (h2c smuggling).
+        for upgrade in ("h2c", "websocket, h2c"):
+            with self.subTest(upgrade=upgrade):
+                seen = self.seen_by_backend(
+                    [("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", upgrade), ("HTTP2-Settings", "AAMAAABkAAQAAP__")]
+                )
+                self.assertNotIn("upgrade", seen)
+                self.assertNotIn("http2-settings", seen)
+                self.assertNotIn("upgrade", seen.get("connection", "").lower())
+
     def test_each_field_named_by_connection_is_removed(self):
         seen = self.seen_by_backend(
             [("Connection", "X-A"), ("Connection", "x-b , X-C"), ("X-A", "1"), ("X-B", "2"), ("X-C", "3"), ("X-D", "4")]

@@ -219,6 +219,22 @@ TEST(RequestParser, Upgrade) {
   EXPECT_FALSE(no_field.head.upgrade);
 }
 
+// An upgrade to h2c is never one to tunnel: HTTP/2 in the tunnel would bypass routing.
+TEST(RequestParser, NoUpgradeToH2c) {
+  for (std::string_view upgrade : {"h2c", "H2C", "websocket, h2c", "h2c, websocket"}) {
+    Parsed p = parse_request(
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: " +
+        std::string(upgrade) + "\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n");
+    ASSERT_EQ(p.status, ParseStatus::kComplete) << upgrade;
+    EXPECT_FALSE(p.head.upgrade) << upgrade;
+  }
+  Parsed two_fields = parse_request(
+      "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nUpgrade: "
+      "h2c\r\n\r\n");
+  ASSERT_EQ(two_fields.status, ParseStatus::kComplete);
+  EXPECT_FALSE(two_fields.head.upgrade);
+}
+
 TEST(RequestParser, Methods) {
   const struct {
     std::string_view name;
