@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config make git
   liburing-dev libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev
-  python3 curl procps iproute2 clang-format
+  python3 python3-websockets curl procps iproute2 clang-format
 )
 case "${1:-}" in
   # Google Benchmark and Node's http-parser for bench/parser_bench; the rest for bench/compare.sh.
