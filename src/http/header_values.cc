@@ -71,15 +71,15 @@ bool valid_host(std::string_view value) {
     }
     i = close + 1;
   } else {
-    for (; i < value.size() && value[i] != ':'; ++i) {
-      if (value[i] == '%') {
-        if (value.size() - i < 3 || !is_hex_digit(value[i + 1]) || !is_hex_digit(value[i + 2])) {
-          return false;
-        }
-        i += 2;
-      } else if (!is_host_name_byte(value[i])) {
+    // Runs of name bytes, a table lookup each (every request has a Host), then what ends a run:
+    // the end, a %XX, or the ':' before the port (anything else is refused below).
+    for (;;) {
+      while (i < value.size() && is_host_name_byte(value[i])) ++i;
+      if (i == value.size() || value[i] != '%') break;
+      if (value.size() - i < 3 || !is_hex_digit(value[i + 1]) || !is_hex_digit(value[i + 2])) {
         return false;
       }
+      i += 3;
     }
   }
   if (i == value.size()) return true;
