@@ -10,6 +10,15 @@ std::pair<std::string_view, std::string_view> split_authority(std::string_view a
   return {authority.substr(0, colon), authority.substr(colon + 1)};
 }
 
+std::string_view target_path(std::string_view target) {
+  if (target.starts_with('/')) return target;
+  const size_t scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos) return target;
+  const size_t path = target.find_first_of("/?#", scheme_end + 3);
+  return path == std::string_view::npos || target[path] != '/' ? std::string_view("/")
+                                                               : target.substr(path);
+}
+
 const HeaderField* find_header(const char* base, const std::vector<HeaderField>& headers,
                                std::string_view name) {
   for (const HeaderField& field : headers) {

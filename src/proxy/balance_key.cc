@@ -32,8 +32,9 @@ uint64_t balance_key(const config::HashKey& key, const char* base, const http::R
       bytes = client_ip;
       break;
     case config::HashKey::Source::kPath:
-      bytes = req.target.in(base);
-      bytes = bytes.substr(0, bytes.find('?'));
+      // As routing reads it: the same path in absolute form hashes the same.
+      bytes = http::target_path(req.target.in(base));
+      bytes = bytes.substr(0, bytes.find_first_of("?#"));
       break;
     case config::HashKey::Source::kHeader: {
       const http::HeaderField* h = http::find_header(base, req.headers, key.name);

@@ -11,20 +11,6 @@ std::string_view host_of(const char* base, const http::RequestHead& req) {
   return http::split_authority(req.host.in(base)).first;
 }
 
-// The path of the target: origin-form as it is, absolute-form from the end of
-// "scheme://authority" on, which is the first '/', '?' or '#' after "://" (RFC 3986 §3.2). A
-// path that is empty there ("http://h?q=/admin/") is "/" (RFC 9112 §3.2.1), as the backend reads
-// it: the '/' of a query is not where a path starts.
-std::string_view path_of(const char* base, const http::RequestHead& req) {
-  std::string_view target = req.target.in(base);
-  if (target.starts_with('/')) return target;
-  size_t scheme_end = target.find("://");
-  if (scheme_end == std::string_view::npos) return target;  // "*" or an authority (CONNECT)
-  size_t path = target.find_first_of("/?#", scheme_end + 3);
-  return path == std::string_view::npos || target[path] != '/' ? std::string_view("/")
-                                                               : target.substr(path);
-}
-
 bool host_matches(const config::RouteConfig& route, std::string_view host) {
   if (route.host_wildcard) {
     // "*.example.com" matches "a.example.com" and "a.b.example.com", not "example.com".
@@ -40,7 +26,8 @@ bool host_matches(const config::RouteConfig& route, std::string_view host) {
 bool route_matches(const config::RouteConfig& route, const char* base,
                    const http::RequestHead& req) {
   if (!route.host.empty() && !host_matches(route, host_of(base, req))) return false;
-  if (!route.path_prefix.empty() && !path_of(base, req).starts_with(route.path_prefix)) {
+  if (!route.path_prefix.empty() &&
+      !http::target_path(req.target.in(base)).starts_with(route.path_prefix)) {
     return false;
   }
   if (!route.methods.empty() && std::find(route.methods.begin(), route.methods.end(),

@@ -1,10 +1,12 @@
 // Which route a request matches: host (exact, wildcard, any case, with a port), path prefix in
-// origin and absolute form, method and header, all conditions together.
+// origin and absolute form, method and header, all conditions together; and the path that the
+// hash strategy hashes, read as routing reads it.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "http/request_parser.h"
+#include "proxy/balance_key.h"
 #include "proxy/generation.h"
 
 namespace fulcrum::proxy {
@@ -69,6 +71,25 @@ TEST(Route, AbsoluteFormPathIsNotFoundInTheQuery) {
   config::RouteConfig root;
   root.path_prefix = "/";
   EXPECT_TRUE(matches(root, get("http://h?q=/api/users", "h")));
+}
+
+uint64_t path_key(const std::string& request) {
+  http::RequestParser parser;
+  http::RequestHead head;
+  EXPECT_EQ(parser.parse(request.data(), request.size(), head), http::ParseStatus::kComplete);
+  config::HashKey key;
+  key.source = config::HashKey::Source::kPath;
+  return balance_key(key, request.data(), head, "10.0.0.1");
+}
+
+// A path sticks to one backend whatever form its target takes, query and fragment aside.
+TEST(Route, HashedPathIsThePathRoutingReads) {
+  const uint64_t a = path_key(get("/a", "h"));
+  EXPECT_EQ(path_key(get("/a?x=1", "h")), a);
+  EXPECT_EQ(path_key(get("http://h/a", "h")), a);
+  EXPECT_EQ(path_key(get("http://h/a#f", "h")), a);
+  EXPECT_EQ(path_key(get("http://h?q=/b", "h")), path_key(get("/", "h")));
+  EXPECT_NE(path_key(get("/b", "h")), a);
 }
 
 TEST(Route, MethodAndHeader) {
