@@ -12,11 +12,15 @@
 namespace fulcrum::proxy {
 namespace {
 
-bool matches(const config::RouteConfig& route, const std::string& request) {
+http::RequestHead parsed(const std::string& request) {
   http::RequestParser parser;
   http::RequestHead head;
   EXPECT_EQ(parser.parse(request.data(), request.size(), head), http::ParseStatus::kComplete);
-  return route_matches(route, request.data(), head);
+  return head;
+}
+
+bool matches(const config::RouteConfig& route, const std::string& request) {
+  return route_matches(route, request.data(), parsed(request));
 }
 
 std::string get(const std::string& target, const std::string& host, const std::string& more = "") {
@@ -74,12 +78,9 @@ TEST(Route, AbsoluteFormPathIsNotFoundInTheQuery) {
 }
 
 uint64_t path_key(const std::string& request) {
-  http::RequestParser parser;
-  http::RequestHead head;
-  EXPECT_EQ(parser.parse(request.data(), request.size(), head), http::ParseStatus::kComplete);
   config::HashKey key;
   key.source = config::HashKey::Source::kPath;
-  return balance_key(key, request.data(), head, "10.0.0.1");
+  return balance_key(key, request.data(), parsed(request), "10.0.0.1");
 }
 
 // A path sticks to one backend whatever form its target takes, query and fragment aside.
