@@ -111,9 +111,12 @@ class Connection:
         if sock is None:
             sock = socket.create_connection((host, port), timeout=timeout)
         sock.settimeout(timeout)
+        if port is None:
+            # A socket connected elsewhere: its peer is what a Host field names.
+            host, port = sock.getpeername()[:2]
         self.sock = sock
         self.port = port
-        self.host_header = "%s:%s" % (host, port)
+        self.host_header = ("[%s]:%s" if ":" in host else "%s:%s") % (host, port)
         self._buf = bytearray()
         self.eof = False  # the peer closed its side (FIN)
         self.was_reset = False  # the peer reset the connection
