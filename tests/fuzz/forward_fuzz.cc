@@ -7,10 +7,10 @@
 // output buffer already held; those must stay, and what was appended must be one head that the
 // same parser accepts whole, exactly as long as what was appended, with:
 //  - the same method and target (requests) or status and reason (responses), in HTTP/1.1;
-//  - the same framing: Content-Length as one field with the same value, chunked requests still
-//    chunked; responses chunked to HTTP/1.1 clients, else (chunked to 1.0, or until close)
-//    with "Connection: close", and without Transfer-Encoding unless a body under another coding
-//    goes to a 1.1 client until close;
+//  - the same framing: Content-Length as one field with the same value (none in a 1xx or 204
+//    response), chunked requests still chunked; responses chunked to HTTP/1.1 clients, else
+//    (chunked to 1.0, or until close) with "Connection: close", and without Transfer-Encoding
+//    unless a body under another coding goes to a 1.1 client until close;
 //  - no hop-by-hop field (Keep-Alive, Proxy-Connection, TE; Expect in requests) and
 //    Connection, Upgrade, Transfer-Encoding and Trailer only as documented; no field that the
 //    output's own Connection names but the documented Upgrade;
@@ -516,9 +516,11 @@ void check_response(std::string_view input, const ResponseHead& resp, bool head_
     connection = {"keep-alive"};
   }
   want.manage("connection", connection);
-  // One field with the number, whether it frames the body or not (HEAD, 1xx, 204, 304).
+  // One field with the number, whether it frames the body or not (HEAD, 304); none in a 1xx or
+  // 204, which must not have one (RFC 9110 §8.6).
   const std::vector<std::string> lengths = values_of(kept_fields, "content-length");
-  if (lengths.empty()) {
+  const bool length_forbidden = resp.status < 200 || resp.status == 204;
+  if (lengths.empty() || length_forbidden) {
     FUZZ_CHECK(resp.framing != Framing::kContentLength);
     want.manage("content-length", {});
   } else {
