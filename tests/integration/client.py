@@ -113,7 +113,10 @@ class Connection:
         sock.settimeout(timeout)
         if port is None:
             # A socket connected elsewhere: its peer is what a Host field names.
-            host, port = sock.getpeername()[:2]
+            try:
+                host, port = sock.getpeername()[:2]
+            except OSError:  # reset already: no request will go on it
+                pass
         self.sock = sock
         self.port = port
         self.host_header = ("[%s]:%s" if ":" in host else "%s:%s") % (host, port)
