@@ -96,14 +96,14 @@ base::Task<void> BackendTable::probe_while_listed(Backend& backend) {
 void BackendTable::sweep(io::Timer* timer) {
   auto* self = static_cast<BackendTable*>(timer->owner);
   io::Duration period = kMaxSweepPeriod;
-  const int64_t now = self->loop_.now().time_since_epoch() / io::Duration(1);
+  const io::TimePoint now = self->loop_.now();
   for (auto& b : self->backends_) {
     b->idle.sweep();
     // The slot is still in use: no other backend may take it (SharedState::kStaleAfter).
-    b->state.touched.store(now, std::memory_order_relaxed);
+    b->state.touch(now);
     period = std::min(period, b->idle.idle_timeout());
   }
-  self->loop_.timers().arm(*timer, self->loop_.now() + period);
+  self->loop_.timers().arm(*timer, now + period);
 }
 
 }  // namespace fulcrum::upstream

@@ -149,26 +149,25 @@ uint64_t SharedState::key(std::string_view pool, std::string_view name, std::str
 }
 
 SharedBackend* SharedState::find_or_claim(uint64_t key, io::TimePoint now) {
-  const int64_t stamp = now.time_since_epoch() / io::Duration(1);
   // A slot is touched before it is claimed, so that no other process can take it for stale
   // between the claim and the touch.
   for (size_t probe = 0; probe < capacity_; ++probe) {
     SharedBackend& slot = backends_[(key + probe) % capacity_];
     uint64_t seen = slot.key.load(std::memory_order_acquire);
     if (seen != key && seen != 0) continue;
-    slot.touched.store(stamp, std::memory_order_relaxed);
+    slot.touch(now);
     if (seen == key) return &slot;
     // Another worker may claim this slot at the same moment, for this key or another.
     if (slot.key.compare_exchange_strong(seen, key, std::memory_order_acq_rel)) return &slot;
     if (seen == key) return &slot;
   }
-  const int64_t stale_before = stamp - kStaleAfter / io::Duration(1);
+  const int64_t stale_before = steady_ns(now - kStaleAfter);
   for (size_t probe = 0; probe < capacity_; ++probe) {
     SharedBackend& slot = backends_[(key + probe) % capacity_];
     uint64_t seen = slot.key.load(std::memory_order_acquire);
     if (seen == key) return &slot;  // taken meanwhile by another worker
     if (slot.touched.load(std::memory_order_relaxed) >= stale_before) continue;
-    slot.touched.store(stamp, std::memory_order_relaxed);
+    slot.touch(now);
     if (!slot.key.compare_exchange_strong(seen, key, std::memory_order_acq_rel)) {
       if (seen == key) return &slot;
       continue;

@@ -34,6 +34,8 @@ struct SharedBackend {
   std::atomic<int64_t> touched{0};
   HealthState health;
   BackendCounters counters;
+
+  void touch(io::TimePoint now) { touched.store(steady_ns(now), std::memory_order_relaxed); }
 };
 
 struct InstanceCounters {

@@ -16,6 +16,10 @@
 
 namespace fulcrum::upstream {
 
+// A time as the shared states keep it: steady clock (system-wide, so the same in every process of
+// the instance), in ns.
+inline int64_t steady_ns(io::TimePoint t) { return t.time_since_epoch() / io::Duration(1); }
+
 // Plain data and lock-free atomics only, valid when all zero (up, no failures), so that it can be
 // placed in shared memory and a worker that dies mid-update leaves nothing inconsistent.
 struct HealthState {
@@ -47,11 +51,11 @@ class BackendHealth {
   // Whether a request may be sent now: up, or down with a trial due. Has no effect, so that a
   // balancer may ask about backends it does not pick.
   bool available(io::TimePoint now) const {
-    return up() || (!probes_ && ns(now) >= s_->trial_at.load(std::memory_order_relaxed));
+    return up() || (!probes_ && steady_ns(now) >= s_->trial_at.load(std::memory_order_relaxed));
   }
   // Told that a request was sent: while down, that was the trial of this cool-down.
   void on_picked(io::TimePoint now) {
-    if (!up()) s_->trial_at.store(ns(now) + cool_down(), std::memory_order_relaxed);
+    if (!up()) s_->trial_at.store(steady_ns(now) + cool_down(), std::memory_order_relaxed);
   }
   // When the backend last came back up; the epoch if it never went down.
   io::TimePoint up_since() const {
@@ -64,7 +68,7 @@ class BackendHealth {
     if (!up()) {
       int64_t longer = std::min<int64_t>(cool_down() * 2, kMaxCoolDown / io::Duration(1));
       s_->cool_down.store(longer, std::memory_order_relaxed);
-      s_->trial_at.store(ns(now) + longer, std::memory_order_relaxed);
+      s_->trial_at.store(steady_ns(now) + longer, std::memory_order_relaxed);
       return false;
     }
     if (s_->failures.fetch_add(1, std::memory_order_relaxed) + 1 < fall_) return false;
@@ -72,25 +76,25 @@ class BackendHealth {
     if (!s_->down.compare_exchange_strong(was_up, 1, std::memory_order_relaxed)) return false;
     s_->failures.store(0, std::memory_order_relaxed);
     s_->cool_down.store(kCoolDown / io::Duration(1), std::memory_order_relaxed);
-    s_->trial_at.store(ns(now) + kCoolDown / io::Duration(1), std::memory_order_relaxed);
+    s_->trial_at.store(steady_ns(now) + kCoolDown / io::Duration(1), std::memory_order_relaxed);
     return true;
   }
   bool record_success(io::TimePoint now) {
     s_->failures.store(0, std::memory_order_relaxed);
     if (up()) return false;
     if (s_->successes.fetch_add(1, std::memory_order_relaxed) + 1 < rise_) {
-      s_->trial_at.store(ns(now), std::memory_order_relaxed);  // the next trial need not wait
+      s_->trial_at.store(steady_ns(now),
+                         std::memory_order_relaxed);  // the next trial need not wait
       return false;
     }
     uint32_t was_down = 1;
     if (!s_->down.compare_exchange_strong(was_down, 0, std::memory_order_relaxed)) return false;
     s_->successes.store(0, std::memory_order_relaxed);
-    s_->up_since.store(std::max<int64_t>(ns(now), 1), std::memory_order_relaxed);
+    s_->up_since.store(std::max<int64_t>(steady_ns(now), 1), std::memory_order_relaxed);
     return true;
   }
 
  private:
-  static int64_t ns(io::TimePoint t) { return t.time_since_epoch() / io::Duration(1); }
   int64_t cool_down() const {
     int64_t c = s_->cool_down.load(std::memory_order_relaxed);
     return c ? c : kCoolDown / io::Duration(1);

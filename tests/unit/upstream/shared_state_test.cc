@@ -65,7 +65,7 @@ TEST(SharedState, AFullRegionGivesASlotNobodyTouchedToANewBackend) {
   gone->counters.requests.store(7);
   gone->counters.failures.store(3);
   const io::TimePoint later = kNow + SharedState::kStaleAfter + std::chrono::seconds(1);
-  kept->touched.store((later - std::chrono::seconds(1)).time_since_epoch() / io::Duration(1));
+  kept->touch(later - std::chrono::seconds(1));
   EXPECT_EQ(region.find_or_claim(12, later - std::chrono::seconds(2)), nullptr);  // not stale yet
 
   SharedBackend* taken = region.find_or_claim(12, later);
