@@ -1,9 +1,12 @@
 #include "base/log.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace fulcrum::base {
@@ -36,6 +39,12 @@ void log_write(LogLevel level, const char* fmt, ...) {
   // One write per line so that lines of concurrent processes do not interleave.
   ssize_t ignored = ::write(STDERR_FILENO, line, len);
   (void)ignored;
+}
+
+int open_log_file(const std::string& path, std::string* error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) *error = "cannot open " + path + ": " + std::strerror(errno);
+  return fd;
 }
 
 }  // namespace fulcrum::base

@@ -1,6 +1,7 @@
 #pragma once
 // Logging to stderr, one line per event, with a level filter checked before any formatting.
 #include <cstdarg>
+#include <string>
 
 namespace fulcrum::base {
 
@@ -9,6 +10,10 @@ enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 void set_log_level(LogLevel level);
 bool log_enabled(LogLevel level);
 [[gnu::format(printf, 2, 3)]] void log_write(LogLevel level, const char* fmt, ...);
+
+// Opens a file that lines are appended to (created if missing): its descriptor, or -1 with
+// *error saying why.
+int open_log_file(const std::string& path, std::string* error);
 
 }  // namespace fulcrum::base
 

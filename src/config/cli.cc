@@ -82,6 +82,7 @@ const std::pair<const char*, Override> kOverrides[] = {
     FULCRUM_POOL_OVERRIDE("--unhealthy-threshold", health.unhealthy_threshold),
     FULCRUM_POOL_OVERRIDE("--healthy-threshold", health.healthy_threshold),
     {"--log-level", [](Config& to, const Config& from) { to.log_level = from.log_level; }},
+    {"--access-log", [](Config& to, const Config& from) { to.access_log = from.access_log; }},
     {"--io", [](Config& to, const Config& from) { to.io = from.io; }},
     {"--client-header-timeout",
      [](Config& to, const Config& from) {
@@ -225,6 +226,8 @@ int parse_command_line(int argc, char** argv, Config* config) {
   app.add_option("-l,--log-level", log_level, "Log level: err, warn, info, debug")
       ->capture_default_str()
       ->check(CLI::IsMember({"err", "error", "warn", "info", "debug"}));
+  app.add_option("--access-log", cli.access_log, "Log each request to this file, a line each")
+      ->type_name("PATH");
   app.add_option("--io", io, "I/O backend: auto, uring, epoll")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "uring", "epoll"}));
@@ -292,6 +295,9 @@ int parse_command_line(int argc, char** argv, Config* config) {
   }
 
   if (cli.watch && cli.config_file.empty()) return fail("--watch: needs a --config file");
+  if (std::string error; !cli.access_log.empty() && !check_access_log(cli.access_log, &error)) {
+    return fail("--access-log: " + error);
+  }
   pool.timeouts = {t.connect, t.backend, t.pool_idle};
   pool.pool_size = cli.pool_size;
 

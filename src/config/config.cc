@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -34,6 +36,12 @@ bool in_ranges(const std::vector<StatusRange>& ranges, unsigned status) {
     if (r.contains(status)) return true;
   }
   return false;
+}
+
+bool check_access_log(const std::string& path, std::string* error) {
+  const int fd = base::open_log_file(path, error);
+  if (fd >= 0) ::close(fd);
+  return fd >= 0;
 }
 
 bool fit_health_timeout(HealthCheck* h) {

@@ -104,6 +104,10 @@ struct HealthCheck {
 // is longer than the interval: the caller reports it where the timeout or interval was written.
 bool fit_health_timeout(HealthCheck* h);
 
+// Whether the access log file can be opened for appending (it is created if missing), so that a
+// path that cannot be is an error of the configuration, where it is written; false with *error.
+bool check_access_log(const std::string& path, std::string* error);
+
 struct PoolTimeouts {
   milliseconds connect{3'000};
   milliseconds backend{30'000};
@@ -159,6 +163,7 @@ struct Config {
   std::string config_file;
   bool watch = false;  // reload when config_file changes
   base::LogLevel log_level = base::LogLevel::kInfo;
+  std::string access_log;  // a file that gets a line per request (proxy/access_log.h); empty: none
   io::Backend io = io::Backend::kAuto;
   Timeouts timeouts;
   http::Limits limits;

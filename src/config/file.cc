@@ -113,15 +113,22 @@ void read_timeouts(YamlReader& reader, const Field& f, Timeouts* t) {
       });
 }
 
-void read_log(YamlReader& reader, const Field& f, base::LogLevel* level) {
+void read_log(YamlReader& reader, const Field& f, Config* cfg) {
   static constexpr base::LogLevel kLevels[] = {base::LogLevel::kError, base::LogLevel::kError,
                                                base::LogLevel::kWarn, base::LogLevel::kInfo,
                                                base::LogLevel::kDebug};
-  reader.each_field(f, "a map of log settings", {"level"}, [&](std::string_view, const Field& v) {
-    if (auto i = reader.choice(v, "a log level", {"err", "error", "warn", "info", "debug"})) {
-      *level = kLevels[*i];
-    }
-  });
+  reader.each_field(
+      f, "a map of log settings", {"level", "access"}, [&](std::string_view key, const Field& v) {
+        if (key == "access") {
+          auto path = reader.text(v, "a file path");
+          std::string error;
+          if (path && !check_access_log(*path, &error)) return reader.error(v, error);
+          if (path) cfg->access_log = *path;
+        } else if (auto i =
+                       reader.choice(v, "a log level", {"err", "error", "warn", "info", "debug"})) {
+          cfg->log_level = kLevels[*i];
+        }
+      });
 }
 
 // The process-wide settings: everything but pools, routes and headers.
@@ -144,7 +151,7 @@ void read_general(YamlReader& reader, const std::map<std::string_view, Field>& t
         cfg->io = kBackends[*i];
       }
     } else if (key == "log") {
-      read_log(reader, v, &cfg->log_level);
+      read_log(reader, v, cfg);
     } else if (key == "limits") {
       read_limits(reader, v, &cfg->limits);
     } else if (key == "timeouts") {

@@ -29,6 +29,8 @@ constexpr uint64_t kKeptBodyMax = 64 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(5);
 constexpr uint64_t kLingerMaxBytes = 64 * 1024 * 1024;
 constexpr size_t kRequestIdSize = 32;
+// The most of a request line the access log keeps.
+constexpr size_t kLoggedLineMax = 4 * 1024;
 // A request that cannot be sent again goes only on a pooled connection idle for less than this:
 // a backend closes idle keep-alive connections after a timeout of its own (2 s in gunicorn, 5 s in
 // Node.js, Apache and uvicorn, more elsewhere), and one that closes just as such a request comes
@@ -171,16 +173,23 @@ base::Task<bool> ClientSession::exchange() {
     ~Lease() { s.ctx_.give_state(std::move(s.st_)); }
   } lease(*this);
   st_->request_parser.reset();
+  st_->started = ctx_.loop.now();
+  st_->answered = 0;
+  st_->client_bytes = 0;
+  st_->tried = false;
+  st_->noted = false;
   // A head that came whole, as most do, is taken without a coroutine for reading it.
   int status = parse_request_head();
   if (status == kHeadIncomplete) status = co_await read_request_head();
   if (status == kCloseQuietly) co_return false;
+  if (ctx_.access_log.enabled()) note_request(status == kHeadReady);
   // CONNECT tunnels are not offered. Forwarded, a CONNECT that a backend answered with a 2xx would
   // make its connection a tunnel (RFC 9112 §6.3) where the proxy reads an HTTP response, and leave
   // the client waiting on a tunnel that leads nowhere.
   if (status == kHeadReady && st_->req.method == http::Method::kConnect) status = 501;
   if (status != kHeadReady) {
     co_await send_error(status);
+    log_request();
     co_return false;
   }
   ++requests_;
@@ -192,7 +201,45 @@ base::Task<bool> ClientSession::exchange() {
     ~Hold() { ctx.release(gen); }
   } hold{ctx_, ctx_.acquire()};
   bool keep_alive = co_await forward(hold.gen);
+  log_request();
   co_return keep_alive;
+}
+
+void ClientSession::note_request(bool parsed) {
+  std::string& l = st_->logged;
+  l.clear();
+  // The request line as it came; of a head that did not parse, its first line as far as it came.
+  const std::string_view head = in_.view();
+  const size_t start = std::min(head.find_first_not_of("\r\n"), head.size());
+  const size_t end = std::min(head.find_first_of("\r\n", start), start + kLoggedLineMax);
+  l.append(head.substr(start, end - start));
+  st_->logged_request = static_cast<uint32_t>(l.size());
+  auto field = [&](std::string_view name) {
+    if (!parsed) return;
+    if (const http::HeaderField* h = http::find_header(in_.data(), st_->req.headers, name)) {
+      l.append(h->value.in(in_.data()));
+    }
+  };
+  field("referer");
+  st_->logged_referer = static_cast<uint32_t>(l.size()) - st_->logged_request;
+  field("user-agent");
+  st_->noted = true;
+}
+
+void ClientSession::log_request() {
+  if (!st_->noted) return;
+  const std::string_view l = st_->logged;
+  AccessEntry e;
+  e.client_ip = client_ip();
+  e.request = l.substr(0, st_->logged_request);
+  e.referer = l.substr(st_->logged_request, st_->logged_referer);
+  e.user_agent = l.substr(st_->logged_request + st_->logged_referer);
+  // nginx's 499: the client left before it was answered.
+  e.status = st_->answered != 0 ? st_->answered : 499;
+  e.bytes = st_->client_bytes;
+  if (st_->tried) e.backend = backend().name;
+  e.took = ctx_.loop.now() - st_->started;
+  ctx_.access_log.log(e);
 }
 
 base::Task<void> ClientSession::linger() {
@@ -260,8 +307,10 @@ base::Task<void> ClientSession::send_error(int status) {
   ctx_.counters.error_responses.fetch_add(1, std::memory_order_relaxed);
   st_->out.clear();
   write_error_response(status, st_->out);
-  co_await ctx_.loop.send(fd_, st_->out.data(), st_->out.size(),
-                          ctx_.loop.now() + ctx_.config().timeouts.client_idle);
+  st_->answered = status;
+  const int sent = co_await ctx_.loop.send(fd_, st_->out.data(), st_->out.size(),
+                                           ctx_.loop.now() + ctx_.config().timeouts.client_idle);
+  if (sent >= 0) st_->client_bytes += st_->out.size();
 }
 
 base::Task<bool> ClientSession::keep_body(uint64_t length) {
@@ -326,6 +375,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       int r = co_await loop.send(fd_, k100Continue.data(), k100Continue.size(),
                                  loop.now() + t.client_idle);
       if (r < 0) co_return false;
+      st_->client_bytes += k100Continue.size();
       x.expect_continue = false;
     }
     bool kept = co_await keep_body(x.body_left);
@@ -387,6 +437,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       co_return false;
     }
     st_->backend = *picked;
+    st_->tried = true;
     backend().health.on_picked(now);
     in_flight.reset();
     in_flight.emplace(balancer, st_->backend, backend().state.counters, loop);
@@ -446,17 +497,20 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   // With a Content-Length body still to come, the head may wait for it in the kernel, so that a
   // small answer reaches the client as one segment however the backend split it (as HAProxy does,
   // with MSG_MORE).
+  st_->answered = st_->resp.status;
   int sent = co_await loop.send(fd_, first.in.data(), first.size, loop.now() + t.client_idle,
                                 resp_framing == http::Framing::kContentLength && resp_length > 0);
+  if (sent >= 0) st_->client_bytes += first.size;
   first.in.consume(first.size);
   RelayResult download = sent < 0 ? RelayResult::kSinkFailed : RelayResult::kDone;
   if (sent >= 0 && body_to_relay(resp_framing, resp_length)) {
     // The backend may wait for a body that still goes up: it is not late meanwhile. Nor is that
     // body's send late while the backend's answer comes (the upload asks backend_activity).
-    download = co_await relay_body(
-        {loop, backend_fd_, fd_, st_->backend_in, pool.timeouts.backend, t.client_idle, nullptr,
-         &ctx_.pipes, &st_->upload, &st_->backend_activity},
-        resp_framing, resp_length, dechunk);
+    RelayEnds down{
+        loop,          backend_fd_, fd_,         st_->backend_in, pool.timeouts.backend,
+        t.client_idle, nullptr,     &ctx_.pipes, &st_->upload,    &st_->backend_activity};
+    down.sent = &st_->client_bytes;
+    download = co_await relay_body(down, resp_framing, resp_length, dechunk);
   }
   // An upload that still runs once the answer is over is not wanted any more (nor pooled: the
   // backend would read the next request sent on its connection as the rest of this body).
@@ -533,6 +587,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
         release_backend(false);
         co_return kCloseQuietly;
       }
+      st_->client_bytes += k100Continue.size();
       x.expect_continue = false;
     }
     st_->upload = {};
@@ -611,9 +666,11 @@ base::Task<void> ClientSession::tunnel(const http::HeaderEdits& response_edits,
   st_->out.clear();
   http::write_response_head(st_->backend_in.data(), st_->resp, false, 1, st_->out, response_edits);
   st_->backend_in.consume(st_->resp.head_size);
+  st_->answered = 101;
   const int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(),
                                       loop.now() + ctx_.config().timeouts.client_idle);
   if (sent >= 0) {
+    st_->client_bytes += st_->out.size();
     LOG_DEBUG("tunnel to %s open", backend().name.c_str());
     Activity activity{loop.now()};
     // The client's bytes go up as an upload would, from what came after the request head on.
@@ -624,6 +681,7 @@ base::Task<void> ClientSession::tunnel(const http::HeaderEdits& response_edits,
     io::RecvStream from_backend(loop, backend_fd_);
     RelayEnds down{loop, backend_fd_, fd_, st_->backend_in, timeout, timeout, &from_backend};
     down.tunnel = &activity;
+    down.sent = &st_->client_bytes;
     const RelayResult r = co_await relay_body(down, http::Framing::kUntilClose, 0, false);
     if (r == RelayResult::kDone) {
       // The backend's end goes on to the client, whose bytes may still go up.
@@ -668,6 +726,7 @@ base::Task<int> ClientSession::read_response_head(const Exchange& x) {
                                       st_->interim);
             int sent = co_await loop.send(fd_, st_->interim.data(), st_->interim.size(),
                                           loop.now() + ctx_.config().timeouts.client_idle);
+            if (sent >= 0) st_->client_bytes += st_->interim.size();
             st_->interim.release();
             // The client is gone: no backend is to blame, and no other one is to be tried.
             if (sent < 0) co_return kCloseQuietly;

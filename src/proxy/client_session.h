@@ -106,6 +106,10 @@ class ClientSession {
   // kept.
   base::Task<void> tunnel(const http::HeaderEdits& response_edits, io::Duration timeout);
   base::Task<void> send_error(int status);
+  // For the access log, when it is on: note_request() keeps what is logged of the request head in
+  // in_ (parsed or not), before it leaves in_; log_request() logs the request once it is over.
+  void note_request(bool parsed);
+  void log_request();
   // After an error response: the client may still be sending (a body fulcrum did not read).
   // Closing now would make the kernel answer with a reset that can destroy the response before
   // the client reads it, so the connection is half-closed and what arrives is read and dropped,

@@ -1,10 +1,17 @@
 #include "proxy/context.h"
 
+#include "base/log.h"
+
 namespace fulcrum::proxy {
 
 ProxyContext::ProxyContext(io::Loop& l, upstream::BackendTable& table,
                            std::shared_ptr<const config::Config> config, uint64_t seed)
-    : loop(l), backends(table), counters(table.shared().instance()), random(seed), seed_(seed) {
+    : loop(l),
+      backends(table),
+      counters(table.shared().instance()),
+      random(seed),
+      access_log(l),
+      seed_(seed) {
   reload(std::move(config));
   trim_timer_.fire = &ProxyContext::on_trim;
   trim_timer_.owner = this;
@@ -21,6 +28,10 @@ void ProxyContext::on_trim(io::Timer* t) {
 }
 
 void ProxyContext::reload(std::shared_ptr<const config::Config> config) {
+  // Opened again at each reload, as a log rotation wants (logrotate's postrotate sends SIGHUP).
+  if (std::string error; !access_log.open(config->access_log, &error)) {
+    LOG_ERROR("access log: %s; it goes on where it went", error.c_str());
+  }
   Generation* previous = current_;
   generations_.push_back(std::make_unique<Generation>(std::move(config), backends, seed_));
   current_ = generations_.back().get();

@@ -5,6 +5,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/buffer.h"
@@ -14,6 +15,7 @@
 #include "http/request_parser.h"
 #include "http/response_parser.h"
 #include "io/loop.h"
+#include "proxy/access_log.h"
 #include "proxy/generation.h"
 #include "proxy/relay.h"
 #include "upstream/backend_table.h"
@@ -52,8 +54,18 @@ struct RequestState {
   Pool* pool = nullptr;         // the request's
   size_t backend = 0;           // in pool, the one tried now
   uint64_t response_bytes = 0;  // from the backend, in this try
-  Upload upload;                // of this try
-  Activity backend_activity;    // of this try's backend connection
+  // For the access log: when the request started, what went to the client, which backend
+  // was tried last, and the fields logged from the head (a copy, as the head leaves in_).
+  io::TimePoint started{};
+  int answered = 0;           // the status sent to the client; 0: none yet
+  uint64_t client_bytes = 0;  // sent to the client
+  bool tried = false;         // a backend was picked
+  bool noted = false;         // the fields below are this request's (the log was on at its start)
+  std::string logged;         // request line, Referer and User-Agent, one after the other
+  uint32_t logged_request = 0;
+  uint32_t logged_referer = 0;
+  Upload upload;              // of this try
+  Activity backend_activity;  // of this try's backend connection
 };
 
 class ProxyContext {
@@ -89,6 +101,7 @@ class ProxyContext {
   upstream::InstanceCounters& counters;  // shared by the instance's workers
   upstream::FastRandom random;           // request ids
   PipeCache pipes;                       // for the bodies that are spliced; trimmed as states are
+  AccessLog access_log;                  // as the configuration in force says
 
   // Set when the worker drains: sessions finish the request in flight with "Connection: close".
   bool draining = false;

@@ -41,18 +41,22 @@ base::Task<bool> send_to_sink(const RelayEnds& e, io::OpAwaiter send) {
     }
   } hold(e);
   Activity* const sink = e.tunnel ? e.tunnel : e.to_activity;
+  bool done = false;
   for (size_t sent = 0;; sent = send.sent()) {
     const int r = co_await send;
     if (r >= 0) {
       if (e.tunnel) e.tunnel->last = e.loop.now();
-      co_return true;
+      done = true;
+      break;
     }
-    if (r != -ETIMEDOUT || !sink) co_return false;
+    if (r != -ETIMEDOUT || !sink) break;
     if (send.sent() > sent) sink->last = e.loop.now();
     io::TimePoint deadline;
-    if (!sink->excuses(e.loop.now(), e.to_timeout, &deadline)) co_return false;
+    if (!sink->excuses(e.loop.now(), e.to_timeout, &deadline)) break;
     send.go_on_until(deadline);
   }
+  if (e.sent) *e.sent += send.sent();
+  co_return done;
 }
 
 // The last `remaining` bytes of a Content-Length body, through `pipe`, which goes back to the

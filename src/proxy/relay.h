@@ -108,6 +108,7 @@ struct RelayEnds {
   // that timed out goes on while the tunnel moved within its timeout. It stands in for the
   // activities above, whose held bytes would let two stalled sends excuse each other for good.
   Activity* tunnel = nullptr;
+  uint64_t* sent = nullptr;  // when set, the bytes the sink took are added to it
 };
 
 // Whether a message framed so, with `length` Content-Length bytes still to come, has a body left to
