@@ -98,21 +98,25 @@ void AccessLog::flush() {
   if (whole_writes_) {
     ok = write_all(fd_, pending_.data(), pending_.size());
   } else {
-    // Writes of whole lines up to PIPE_BUF bytes each (a longer line goes alone).
     std::string_view rest = pending_;
     while (ok && !rest.empty()) {
-      size_t end = rest.find('\n') + 1;
-      for (size_t next; end < rest.size(); end = next) {
-        next = rest.find('\n', end) + 1;
-        if (next > PIPE_BUF) break;
-      }
-      ok = write_all(fd_, rest.data(), end);
-      rest.remove_prefix(end);
+      const size_t n = whole_lines(rest, PIPE_BUF);
+      ok = write_all(fd_, rest.data(), n);
+      rest.remove_prefix(n);
     }
   }
   if (!ok && !failing_) LOG_ERROR("access log: %s; lines are lost", std::strerror(errno));
   failing_ = !ok;
   pending_.clear();
+}
+
+size_t AccessLog::whole_lines(std::string_view lines, size_t limit) {
+  size_t end = lines.find('\n') + 1;
+  for (size_t next; end < lines.size(); end = next) {
+    next = lines.find('\n', end) + 1;
+    if (next > limit) break;
+  }
+  return end;
 }
 
 void AccessLog::format(const AccessEntry& e, time_t now, std::string& out) {

@@ -45,6 +45,9 @@ class AccessLog {
 
   // Appends e's line to out (exposed for tests); `now` is the wall-clock time it is logged at.
   static void format(const AccessEntry& e, time_t now, std::string& out);
+  // The length of the first of `lines` (each ends with a newline) and of as many after it as
+  // keep that length within limit: what one write to a pipe may take (exposed for tests).
+  static size_t whole_lines(std::string_view lines, size_t limit);
 
  private:
   static void on_flush(io::Timer* t);

@@ -2,6 +2,8 @@
 // timeouts, pool_size; and what every file shares: syntax, types, unknown and repeated keys.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "config/file.h"
 
 namespace fulcrum::config {
@@ -171,6 +173,18 @@ TEST(ConfigFileGeneral, ProcessSettingErrors) {
                 "fulcrum.yaml:5:7: log.levle: unknown key (did you mean 'level'?)",
                 "fulcrum.yaml:6:12: pool_size: '1.5' is not a pool size (0-65536)",
             }));
+}
+
+TEST(ConfigFileGeneral, AccessLog) {
+  const std::string path = ::testing::TempDir() + "fulcrum-access-log-test.log";
+  std::remove(path.c_str());
+  EXPECT_EQ(load(std::string(kBackends)).access_log, "");
+  EXPECT_EQ(load(std::string(kBackends) + "log: {level: warn, access: " + path + "}\n").access_log,
+            path);
+  EXPECT_EQ(std::remove(path.c_str()), 0) << "the check creates the file";
+  EXPECT_EQ(errors_of(std::string(kBackends) + "log:\n  access: /nonexistent-dir/a.log\n"),
+            Lines{"fulcrum.yaml:3:11: log.access: cannot open /nonexistent-dir/a.log: No such file "
+                  "or directory"});
 }
 
 TEST(ConfigFileGeneral, LimitsAndTimeouts) {
