@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cinttypes>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -25,17 +25,22 @@ void append_quoted(std::string_view v, std::string& out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   out += '"';
   if (v.empty()) out += '-';
-  for (const char c : v) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b >= 0x7F || c == '"' || c == '\\') {
-      out += "\\x";
-      out += kHex[b >> 4];
-      out += kHex[b & 0xF];
-    } else {
-      out += c;
-    }
+  size_t plain = 0;  // where the bytes not yet appended start
+  for (size_t i = 0; i < v.size(); ++i) {
+    const auto b = static_cast<unsigned char>(v[i]);
+    if (b >= 0x20 && b < 0x7F && b != '"' && b != '\\') continue;
+    out.append(v.data() + plain, i - plain);
+    const char escape[] = {'\\', 'x', kHex[b >> 4], kHex[b & 0xF]};
+    out.append(escape, sizeof escape);
+    plain = i + 1;
   }
+  out.append(v.data() + plain, v.size() - plain);
   out += '"';
+}
+
+void append_number(uint64_t v, std::string& out) {
+  char digits[20];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
 }
 
 // Writes all of data, retrying partial writes; false if a write failed.
@@ -120,28 +125,41 @@ size_t AccessLog::whole_lines(std::string_view lines, size_t limit) {
 }
 
 void AccessLog::format(const AccessEntry& e, time_t now, std::string& out) {
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  tm t;
-  gmtime_r(&now, &t);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.took).count();
-  char fields[128];
+  // The time's text changes once a second: made then, by each thread for itself.
+  thread_local time_t shown = -1;
+  thread_local char when[40];
+  thread_local size_t when_size = 0;
+  if (now != shown) {
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    tm t;
+    gmtime_r(&now, &t);
+    when_size = static_cast<size_t>(
+        std::snprintf(when, sizeof when, " - - [%02d/%s/%04d:%02d:%02d:%02d +0000] ", t.tm_mday,
+                      kMonths[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec));
+    shown = now;
+  }
   out += e.client_ip.empty() ? std::string_view("-") : e.client_ip;
-  int n =
-      std::snprintf(fields, sizeof fields, " - - [%02d/%s/%04d:%02d:%02d:%02d +0000] ", t.tm_mday,
-                    kMonths[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec);
-  out.append(fields, static_cast<size_t>(n));
+  out.append(when, when_size);
   append_quoted(e.request, out);
-  n = std::snprintf(fields, sizeof fields, " %d %" PRIu64 " ", e.status, e.bytes);
-  out.append(fields, static_cast<size_t>(n));
+  out += ' ';
+  append_number(static_cast<uint64_t>(e.status), out);
+  out += ' ';
+  append_number(e.bytes, out);
+  out += ' ';
   append_quoted(e.referer, out);
   out += ' ';
   append_quoted(e.user_agent, out);
   out += ' ';
   append_quoted(e.backend, out);
-  n = std::snprintf(fields, sizeof fields, " %lld.%03lld\n", static_cast<long long>(ms / 1000),
-                    static_cast<long long>(ms % 1000));
-  out.append(fields, static_cast<size_t>(n));
+  out += ' ';
+  const auto ms =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(e.took).count());
+  append_number(ms / 1000, out);
+  const char fraction[] = {'.', static_cast<char>('0' + ms / 100 % 10),
+                           static_cast<char>('0' + ms / 10 % 10), static_cast<char>('0' + ms % 10),
+                           '\n'};
+  out.append(fraction, sizeof fraction);
 }
 
 }  // namespace fulcrum::proxy

@@ -208,11 +208,18 @@ base::Task<bool> ClientSession::exchange() {
 void ClientSession::note_request(bool parsed) {
   std::string& l = st_->logged;
   l.clear();
-  // The request line as it came; of a head that did not parse, its first line as far as it came.
-  const std::string_view head = in_.view();
-  const size_t start = std::min(head.find_first_not_of("\r\n"), head.size());
-  const size_t end = std::min(head.find_first_of("\r\n", start), start + kLoggedLineMax);
-  l.append(head.substr(start, end - start));
+  // The request line as it came: method, target and "HTTP/1.x", one space apart (the parser
+  // holds it to that). Of a head that did not parse, its first line as far as it came.
+  if (parsed) {
+    const http::Slice method = st_->req.method_name;
+    const http::Slice target = st_->req.target;
+    l.append(in_.data() + method.off, target.off + target.len + 9 - method.off);
+  } else {
+    const std::string_view head = in_.view();
+    const size_t start = std::min(head.find_first_not_of("\r\n"), head.size());
+    const size_t end = std::min(head.find_first_of("\r\n", start), start + kLoggedLineMax);
+    l.append(head.substr(start, end - start));
+  }
   st_->logged_request = static_cast<uint32_t>(l.size());
   auto field = [&](std::string_view name) {
     if (!parsed) return;
