@@ -14,7 +14,7 @@ std::string_view target_path(std::string_view target) {
   if (target.starts_with('/')) return target;
   const size_t scheme_end = target.find("://");
   if (scheme_end == std::string_view::npos) return target;
-  const size_t path = target.find_first_of("/?#", scheme_end + 3);
+  const size_t path = target.find_first_of("/?", scheme_end + 3);
   return path == std::string_view::npos || target[path] != '/' ? std::string_view("/")
                                                                : target.substr(path);
 }

@@ -138,7 +138,8 @@ inline bool equals_lower(std::string_view s, std::string_view lower) {
 std::pair<std::string_view, std::string_view> split_authority(std::string_view authority);
 
 // The path of a request target, with its query: origin-form as it is, absolute-form from the end
-// of "scheme://authority" on, which is the first '/', '?' or '#' after "://" (RFC 3986 §3.2). A
+// of "scheme://authority" on, which is the first '/' or '?' after "://" (RFC 3986 §3.2; a target
+// has no fragment, as the parser refuses a '#'). A
 // path that is empty there ("http://h?q=/admin/") is "/" (RFC 9112 §3.2.1), as a backend reads
 // it: the '/' of a query is not where a path starts. Other forms ("*", an authority) as they are.
 std::string_view target_path(std::string_view target);

@@ -61,9 +61,9 @@ Slice slice(size_t begin, size_t end) {
   return {static_cast<uint32_t>(begin), static_cast<uint32_t>(end - begin)};
 }
 
-// The scheme and authority of an absolute-form target ("scheme://authority/path?query"), or
-// nullopt for the other forms: origin ("/path"), asterisk ("*") and authority ("host:port", for
-// CONNECT).
+// The scheme and authority of an absolute-form target ("scheme://authority/path?query"; a '#' has
+// been refused), or nullopt for the other forms: origin ("/path"), asterisk ("*") and authority
+// ("host:port", for CONNECT).
 struct SchemeAndAuthority {
   std::string_view scheme, authority;
 };
@@ -74,8 +74,7 @@ std::optional<SchemeAndAuthority> absolute_form_authority(std::string_view targe
     return std::nullopt;
   }
   const std::string_view rest = target.substr(scheme_end + 3);
-  return SchemeAndAuthority{target.substr(0, scheme_end),
-                            rest.substr(0, rest.find_first_of("/?#"))};
+  return SchemeAndAuthority{target.substr(0, scheme_end), rest.substr(0, rest.find_first_of("/?"))};
 }
 
 // Whether two authorities of a `scheme` URI name the same host and port: the host without case,

@@ -173,20 +173,23 @@ struct FieldValue {
 #endif
 };
 
-// VCHAR is 0x21..0x7E: as signed bytes, obs-text is negative and so falls outside too.
+// VCHAR is 0x21..0x7E: as signed bytes, obs-text is negative and so falls outside too. '#', the
+// one VCHAR that is not a target byte, takes a compare of its own.
 struct Target {
   static size_t scalar(const char* p, size_t n) { return span_scalar<byte_class::kTarget>(p, n); }
 #if defined(__x86_64__)
   FULCRUM_SSE42 static uint32_t stops16(const char* p) {
     const __m128i v = load16(p);
-    const __m128i in = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)),
-                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
+    const __m128i vchar = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)),
+                                        _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
+    const __m128i in = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('#')), vchar);
     return ~mask16(in) & 0xFFFFu;
   }
   FULCRUM_AVX2 static uint32_t stops32(const char* p) {
     const __m256i v = load32(p);
-    const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x20)),
-                                        _mm256_cmpgt_epi8(_mm256_set1_epi8(0x7F), v));
+    const __m256i vchar = _mm256_and_si256(_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x20)),
+                                           _mm256_cmpgt_epi8(_mm256_set1_epi8(0x7F), v));
+    const __m256i in = _mm256_andnot_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('#')), vchar);
     return ~mask32(in);
   }
 #endif

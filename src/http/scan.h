@@ -18,7 +18,10 @@ namespace fulcrum::http {
 namespace byte_class {
 inline constexpr uint8_t kToken = 1;       // tchar (RFC 9110 §5.6.2)
 inline constexpr uint8_t kFieldValue = 2;  // HTAB, SP, VCHAR, obs-text (RFC 9110 §5.5)
-inline constexpr uint8_t kTarget = 4;      // VCHAR, the bytes a request-target may hold
+// VCHAR but '#', the bytes a request-target may hold: none of its forms has a fragment (RFC 9112
+// §3.2), which a client never sends; a '#' is refused, as HAProxy does since CVE-2023-45539, rather
+// than forwarded to a backend that may take it for part of the path.
+inline constexpr uint8_t kTarget = 4;
 
 constexpr std::array<uint8_t, 256> make_table() {
   std::array<uint8_t, 256> table{};
@@ -30,7 +33,7 @@ constexpr std::array<uint8_t, 256> make_table() {
     uint8_t bits = 0;
     if (token) bits |= kToken;
     if (vchar || c == ' ' || c == '\t' || c >= 0x80) bits |= kFieldValue;
-    if (vchar) bits |= kTarget;
+    if (vchar && c != '#') bits |= kTarget;
     table[static_cast<size_t>(c)] = bits;
   }
   return table;
@@ -59,7 +62,7 @@ struct Scanner {
   size_t (*find_lf)(const char* p, size_t n);
   size_t (*span_token)(const char* p, size_t n);        // first byte that is not a tchar
   size_t (*span_field_value)(const char* p, size_t n);  // first byte not allowed in a field value
-  size_t (*span_target)(const char* p, size_t n);       // first byte that is not VCHAR
+  size_t (*span_target)(const char* p, size_t n);       // first byte not allowed in a target
   // The head parsers' fast path, for the lines that make up most of a head: takes the field lines
   // in their common form (RFC 9112 §5: a token name, ':', optional whitespace, a value of
   // field-value bytes, CRLF) that follow each other from data[begin] on, while each one is whole

@@ -70,6 +70,12 @@ class MalformedRequestTest(harness.TestCase):
         self.assertRejected(b"GET foo HTTP/1.1\r\nHost: h\r\n\r\n", 400)
         self.assertRejected(b"GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400)
 
+    def test_fragment_in_target(self):
+        # No client sends one (RFC 9112 §3.2): a backend could take it for part of the path, and
+        # match an access rule on the path that routing read differently (CVE-2023-45539).
+        self.assertRejected(b"GET /index.html#.png HTTP/1.1\r\nHost: h\r\n\r\n", 400)
+        self.assertRejected(b"GET http://h/a?q=1#f HTTP/1.1\r\nHost: h\r\n\r\n", 400)
+
     def test_space_before_colon(self):
         self.assertRejected(b"GET / HTTP/1.1\r\nHost: h\r\nX-Foo : bar\r\n\r\n", 400)
 

@@ -63,13 +63,12 @@ TEST(Route, PathPrefixInOriginAndAbsoluteForm) {
   EXPECT_FALSE(matches(r, get("http://h", "h")));
 }
 
-// An absolute-form target's path ends its authority; a '/' in the query or fragment of a target
-// without a path is not where one starts.
+// An absolute-form target's path ends its authority; a '/' in the query of a target without a
+// path is not where one starts.
 TEST(Route, AbsoluteFormPathIsNotFoundInTheQuery) {
   config::RouteConfig r;
   r.path_prefix = "/api/";
   EXPECT_FALSE(matches(r, get("http://h?q=/api/users", "h")));
-  EXPECT_FALSE(matches(r, get("http://h#/api/users", "h")));
   EXPECT_FALSE(matches(r, get("http://h:80?/api/", "h")));
   EXPECT_TRUE(matches(r, get("http://h/api/users?q=/x", "h")));
   config::RouteConfig root;
@@ -83,12 +82,11 @@ uint64_t path_key(const std::string& request) {
   return balance_key(key, request.data(), parsed(request), "10.0.0.1");
 }
 
-// A path sticks to one backend whatever form its target takes, query and fragment aside.
+// A path sticks to one backend whatever form its target takes, its query aside.
 TEST(Route, HashedPathIsThePathRoutingReads) {
   const uint64_t a = path_key(get("/a", "h"));
   EXPECT_EQ(path_key(get("/a?x=1", "h")), a);
   EXPECT_EQ(path_key(get("http://h/a", "h")), a);
-  EXPECT_EQ(path_key(get("http://h/a#f", "h")), a);
   EXPECT_EQ(path_key(get("http://h?q=/b", "h")), path_key(get("/", "h")));
   EXPECT_NE(path_key(get("/b", "h")), a);
 }
