@@ -384,6 +384,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       if (r < 0) co_return false;
       st_->client_bytes += k100Continue.size();
       x.expect_continue = false;
+      x.continue_sent = true;
     }
     bool kept = co_await keep_body(x.body_left);
     if (!kept) co_return false;
@@ -596,6 +597,7 @@ base::Task<int> ClientSession::attempt(Exchange& x, Try* tried) {
       }
       st_->client_bytes += k100Continue.size();
       x.expect_continue = false;
+      x.continue_sent = true;
     }
     st_->upload = {};
     st_->backend_activity = {};
@@ -724,10 +726,11 @@ base::Task<int> ClientSession::read_response_head(const Exchange& x) {
           // Any other request went without its Upgrade field, and cannot have been switched.
           if (st_->resp.status == 101) co_return x.upgrade ? 0 : 502;
           // Interim responses (103 Early Hints, a 100 the backend sends anyway) go to the client
-          // as they are, HTTP/1.1 clients only (RFC 9110 §15.2).
+          // as they are, HTTP/1.1 clients only (RFC 9110 §15.2); but not a 100 once fulcrum has
+          // sent its own: the client has had its go-ahead, and would see two.
           // Written apart from st_->out, which still holds the request head (and kept body)
           // for a try at another backend if this one fails after its interim response.
-          if (x.client_minor >= 1) {
+          if (x.client_minor >= 1 && !(st_->resp.status == 100 && x.continue_sent)) {
             st_->interim.clear();
             http::write_response_head(st_->backend_in.data(), st_->resp, false, x.client_minor,
                                       st_->interim);

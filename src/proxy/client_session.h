@@ -49,6 +49,7 @@ class ClientSession {
     http::Framing body_framing = http::Framing::kNone;
     uint64_t body_left = 0;        // Content-Length body bytes not in out_
     bool expect_continue = false;  // a 100 Continue is still owed to the client
+    bool continue_sent = false;    // fulcrum sent the client its 100 Continue
     bool client_keep = false;
     bool idempotent = false;  // RFC 9110 §9.2.2: safe to send again
     bool upgrade = false;     // forwarded with its Upgrade: a 101 makes the connection a tunnel
@@ -97,9 +98,9 @@ class ClientSession {
   base::Task<void> finish_upload();
   // Connects to backend_; returns the fd or -errno.
   base::Task<int> connect_backend();
-  // Reads the backend's final response head into resp_, relaying 1xx responses (a 101 is final
-  // for an upgrade); returns 0, kCloseQuietly when relaying one to the client failed, or the
-  // status to answer the client with (502, 504).
+  // Reads the backend's final response head into resp_, relaying 1xx responses (but a 100 when
+  // fulcrum sent its own; a 101 is final for an upgrade); returns 0, kCloseQuietly when relaying
+  // one to the client failed, or the status to answer the client with (502, 504).
   base::Task<int> read_response_head(const Exchange& x);
   // After a 101 (Switching Protocols) in resp_: sends its head, then relays bytes both ways as
   // they come until both sides have ended, or neither moved for `timeout`. Neither connection is

@@ -153,6 +153,65 @@ class ExpectContinueTest(harness.TestCase):
         self.assertEqual(conn.request("GET", "/next").json()["uri"], "/next")
 
 
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+EARLY_HINTS = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+
+
+def created(length):
+    """The final answer of continue_from_the_backend to a body of `length` bytes."""
+    body = b"%d" % length
+    return b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def continue_from_the_backend(interim=b""):
+    """A ScriptedBackend handler: answers each request head with `interim` and a 100 Continue of
+    its own, as some backends do unasked (fulcrum does not forward Expect), then reads the
+    Content-Length body and answers created(its length)."""
+
+    def handler(conn):
+        while True:
+            head = conn.read_until(b"\r\n\r\n")
+            if not head.endswith(b"\r\n\r\n"):
+                return
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            conn.send(interim + CONTINUE)
+            body = conn.read_exact(length)
+            if len(body) != length:
+                return
+            conn.send(created(length))
+
+    return handler
+
+
+class BackendContinueTest(harness.TestCase):
+    """fulcrum answers Expect: 100-continue itself, so a backend's 100 Continue is not relayed
+    after it (the client would see two), while the backend's other interim responses are. A body
+    of up to 64 KiB is read whole before the backend is tried, a larger one streams to it: both
+    ways are taken."""
+
+    BODIES = {"kept": 1024, "streamed": 256 * 1024}
+
+    def check(self, interim):
+        backend = self.start_scripted_backend(continue_from_the_backend(interim))
+        proxy = self.start_proxy([backend], ["--no-health-checks"])
+        for name, length in self.BODIES.items():
+            with self.subTest(name):
+                conn = self.connect(proxy)
+                conn.send(build_request("POST", "/up", [("Content-Length", str(length)), ("Expect", "100-continue")], host="h"))
+                self.assertEqual(conn.read_exact(len(CONTINUE)), CONTINUE)
+                self.assertTrue(conn.send(pattern(0, length)))
+                expected = interim + created(length)
+                self.assertEqual(conn.read_exact(len(expected)), expected)
+                self.assertEqual(conn.pending(), b"")
+        self.assertEqual(backend.errors, [])
+
+    def test_a_backend_100_continue_after_fulcrums_is_not_relayed(self):
+        self.check(b"")
+
+    def test_a_backend_103_still_reaches_the_client(self):
+        self.check(EARLY_HINTS)
+
+
 class ResponseBodyTest(harness.TestCase):
     def setUp(self):
         self.backend = self.start_backend()
