@@ -147,7 +147,10 @@ struct RouteConfig {
   std::string header_value;          // the exact value header_name must have
   std::string pool;
   size_t pool_index = 0;  // into Config::pools
-  HeaderRules headers;    // the top-level headers unless the route sets its own
+  // Instead of a pool: fulcrum answers with its metrics (upstream/stats.h), as HAProxy's stats
+  // page and nginx's stub_status answer from a path of their own.
+  bool metrics = false;
+  HeaderRules headers;  // the top-level headers unless the route sets its own
 };
 
 // Where fulcrum listens when neither the command line nor the file says.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "config/file_headers.h"
 #include "config/suggest.h"
@@ -124,46 +125,62 @@ void read_routes(YamlReader& reader, const Field& routes, const std::vector<std:
     RouteConfig route;
     route.headers = defaults;
     bool has_pool = false, has_condition = false, pool_ok = false;
-    bool is_map = reader.each_field(item, "a route (a map of conditions and a pool)",
-                                    {"host", "path_prefix", "method", "header", "pool", "headers"},
-                                    [&](std::string_view key, const Field& v) {
-                                      if (key == "pool") {
-                                        has_pool = true;
-                                        if (auto index = read_pool_name(reader, v, pools)) {
-                                          route.pool = pools[*index];
-                                          route.pool_index = *index;
-                                          pool_ok = true;
-                                        }
-                                        return;
-                                      }
-                                      if (key == "headers") {
-                                        route.headers = HeaderRules{};
-                                        return read_header_rules(reader, v, &route.headers);
-                                      }
-                                      has_condition = true;
-                                      if (key == "host")
-                                        read_host(reader, v, &route);
-                                      else if (key == "path_prefix")
-                                        read_path_prefix(reader, v, &route);
-                                      else if (key == "method")
-                                        read_methods(reader, v, &route);
-                                      else
-                                        read_header_match(reader, v, &route);
-                                    });
+    std::optional<bool> metrics;  // as written; nullopt when absent or not a flag
+    std::optional<Field> metrics_field;
+    bool is_map =
+        reader.each_field(item, "a route (a map of conditions and a pool)",
+                          {"host", "path_prefix", "method", "header", "pool", "metrics", "headers"},
+                          [&](std::string_view key, const Field& v) {
+                            if (key == "metrics") {
+                              metrics_field.emplace(v);
+                              metrics = reader.flag(v);
+                              route.metrics = metrics.value_or(false);
+                              return;
+                            }
+                            if (key == "pool") {
+                              has_pool = true;
+                              if (auto index = read_pool_name(reader, v, pools)) {
+                                route.pool = pools[*index];
+                                route.pool_index = *index;
+                                pool_ok = true;
+                              }
+                              return;
+                            }
+                            if (key == "headers") {
+                              route.headers = HeaderRules{};
+                              return read_header_rules(reader, v, &route.headers);
+                            }
+                            has_condition = true;
+                            if (key == "host")
+                              read_host(reader, v, &route);
+                            else if (key == "path_prefix")
+                              read_path_prefix(reader, v, &route);
+                            else if (key == "method")
+                              read_methods(reader, v, &route);
+                            else
+                              read_header_match(reader, v, &route);
+                          });
     if (!is_map) return;
     for (const char* key : {"host", "path_prefix", "method", "header"}) {
       has_condition = has_condition || reader.suggested(item.path + "." + key);
     }
-    if (!has_pool && !reader.suggested(item.path + ".pool")) {
+    if (has_pool && route.metrics) {
+      reader.error(*metrics_field,
+                   "a route sends its requests to a pool or answers them with the metrics, not "
+                   "both");
+    } else if (!has_pool && !metrics_field && !reader.suggested(item.path + ".pool")) {
       reader.error({item.node, item.path + ".pool", item.at},
-                   "missing; a route needs the pool to send its requests to");
+                   "missing; a route needs the pool to send its requests to (or metrics: true)");
+    } else if (!has_pool && metrics == false) {
+      reader.error(*metrics_field,
+                   "false; a route needs the pool to send its requests to (or metrics: true)");
     }
     if (!has_condition) {
       reader.error(item,
                    "matches every request; give it host, path_prefix, method or header "
                    "(default_pool takes the requests that match no route)");
     }
-    if (pool_ok) out->push_back(std::move(route));
+    if (pool_ok != route.metrics) out->push_back(std::move(route));
   });
 }
 

@@ -12,6 +12,7 @@
 #include "proxy/balance_key.h"
 #include "proxy/error_response.h"
 #include "proxy/relay.h"
+#include "upstream/stats.h"
 
 namespace fulcrum::proxy {
 
@@ -320,6 +321,38 @@ base::Task<void> ClientSession::send_error(int status) {
   if (sent >= 0) st_->client_bytes += st_->out.size();
 }
 
+base::Task<bool> ClientSession::answer_metrics(const Generation& gen, const Exchange& x) {
+  if (st_->req.method != http::Method::kGet && st_->req.method != http::Method::kHead) {
+    co_await send_error(405);
+    co_return false;
+  }
+  // A body it came with is not read: the connection ends after the answer. So does an HTTP/1.0
+  // one, rather than be told keep-alive.
+  const bool keep = x.client_keep && x.client_minor >= 1 && !ctx_.draining &&
+                    !body_to_relay(x.body_framing, x.body_left);
+  in_.consume(st_->req.head_size);
+  std::string body;
+  upstream::write_metrics(gen.config(), ctx_.backends.shared(), body);
+  base::Buffer& out = st_->out;
+  out.clear();
+  out.append(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+      "Cache-Control: no-store\r\nContent-Length: ");
+  out.append_decimal(body.size());
+  out.append(keep ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+  if (!x.head_request) out.append(body);
+  st_->answered = 200;
+  const int sent = co_await ctx_.loop.send(fd_, out.data(), out.size(),
+                                           ctx_.loop.now() + gen.config().timeouts.client_idle);
+  if (sent < 0) co_return false;
+  st_->client_bytes += out.size();
+  // As after a forwarded answer: what the client sent on, or still sends, is read before closing.
+  if (!keep && (x.client_keep || !in_.empty() || body_to_relay(x.body_framing, x.body_left))) {
+    linger_ = true;
+  }
+  co_return keep;
+}
+
 base::Task<bool> ClientSession::keep_body(uint64_t length) {
   while (length > 0) {
     size_t take = static_cast<size_t>(std::min<uint64_t>(in_.size(), length));
@@ -352,6 +385,10 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
       st_->req.upgrade && x.client_minor >= 1 && !body_to_relay(x.body_framing, x.body_left);
 
   const Target target = gen.route(in_.data(), st_->req);
+  if (target.pool == nullptr) {
+    const bool keep = co_await answer_metrics(gen, x);
+    co_return keep;
+  }
   Pool& target_pool = *target.pool;
   st_->pool = &target_pool;
   const config::PoolConfig& pool = *target_pool.config;

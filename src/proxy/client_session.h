@@ -107,6 +107,9 @@ class ClientSession {
   // kept.
   base::Task<void> tunnel(const http::HeaderEdits& response_edits, io::Duration timeout);
   base::Task<void> send_error(int status);
+  // For a route that answers with the metrics (GET and HEAD; 405 to other methods); returns
+  // whether the connection stays open.
+  base::Task<bool> answer_metrics(const Generation& gen, const Exchange& x);
   // For the access log, when it is on: note_request() keeps what is logged of the request head in
   // in_ (parsed or not), before it leaves in_; log_request() logs the request once it is over.
   void note_request(bool parsed);

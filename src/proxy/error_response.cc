@@ -15,6 +15,9 @@ void write_error_response(int status, base::Buffer& out) {
   // A client that hit 503 may come back; HAProxy and nginx leave the interval to the client, we
   // suggest one second so that a retry loop does not hammer a pool that has no backend up.
   if (status == 503) out.append("\r\nRetry-After: 1");
+  // A 405 must say what is allowed (RFC 9110 §15.5.6); fulcrum answers one only on a metrics
+  // route, which serves GET and HEAD.
+  if (status == 405) out.append("\r\nAllow: GET, HEAD");
   out.append("\r\nConnection: close\r\n\r\n");
   out.append(reason);
   out.append('\n');

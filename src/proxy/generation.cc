@@ -69,7 +69,9 @@ Generation::~Generation() {
 
 Target Generation::route(const char* base, const http::RequestHead& req) {
   for (const config::RouteConfig& r : config_->routes) {
-    if (route_matches(r, base, req)) return {&pools_[r.pool_index], &r.headers};
+    if (route_matches(r, base, req)) {
+      return {r.metrics ? nullptr : &pools_[r.pool_index], &r.headers};
+    }
   }
   return {&pools_[config_->default_pool_index], &config_->headers};
 }

@@ -24,7 +24,7 @@ struct Pool {
 
 // Where a request goes: its pool, and the header rules of the route it matched.
 struct Target {
-  Pool* pool;
+  Pool* pool;  // nullptr: fulcrum answers with its metrics (RouteConfig::metrics)
   const config::HeaderRules* headers;
 };
 

@@ -30,7 +30,7 @@
 #include "server/config_watcher.h"
 #include "server/listeners.h"
 #include "server/pid_file.h"
-#include "server/stats.h"
+#include "upstream/stats.h"
 #include "server/upgrade.h"
 #include "server/worker_main.h"
 
@@ -265,7 +265,7 @@ void Master::on_signal(int signo) {
       if (state_ == State::kRunning) start_upgrade();
       return;
     case SIGUSR1:
-      log_stats(config_, shared_);
+      upstream::log_stats(config_, shared_);
       return;
     case SIGTERM:
     case SIGINT:

@@ -15,7 +15,7 @@
 #include "server/affinity.h"
 #include "server/config_watcher.h"
 #include "server/listeners.h"
-#include "server/stats.h"
+#include "upstream/stats.h"
 #include "server/worker_main.h"
 
 namespace fulcrum::server {
@@ -101,7 +101,7 @@ int run_threads(const config::Config& config, int signal_fd, ConfigLoader load) 
       }
       if (signo == SIGUSR1) {
         std::lock_guard lock(reloaded_mutex);
-        log_stats(*reloaded, shared);
+        upstream::log_stats(*reloaded, shared);
         continue;
       }
       if (signo == SIGUSR2) {

@@ -7,7 +7,7 @@
 #include "net/socket.h"
 #include "proxy/client_session.h"
 #include "server/listeners.h"
-#include "server/stats.h"
+#include "upstream/stats.h"
 
 namespace fulcrum::server {
 
@@ -44,7 +44,7 @@ void Worker::reload(std::shared_ptr<const config::Config> config) {
            ctx_.config().routes.size(), backends_.size());
 }
 
-void Worker::log_stats() const { server::log_stats(ctx_.config(), backends_.shared()); }
+void Worker::log_stats() const { upstream::log_stats(ctx_.config(), backends_.shared()); }
 
 base::Task<void> Worker::accept_loop(Listener& listener) {
   io::Acceptor acceptor(loop_, listener.fd);

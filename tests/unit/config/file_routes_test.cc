@@ -106,7 +106,7 @@ TEST(ConfigFileRoutes, RouteErrors) {
                 "fulcrum.yaml:14:5: routes[3]: matches every request; give it host, path_prefix, "
                 "method or header (default_pool takes the requests that match no route)",
                 "fulcrum.yaml:15:5: routes[4].pool: missing; a route needs the pool to send its "
-                "requests to",
+                "requests to (or metrics: true)",
                 "fulcrum.yaml:15:13: routes[4].header.value: missing (required)",
                 "fulcrum.yaml:15:20: routes[4].header.name: \"X Y\" is not a header name "
                 "(letters, digits and !#$%&'*+-.^_`|~)",
@@ -117,6 +117,25 @@ TEST(ConfigFileRoutes, RouteErrors) {
             }));
   EXPECT_EQ(errors_of(kPools + "routes: {pool: web}\n"),
             Lines{"fulcrum.yaml:6:9: routes: expected a list of routes, got a map"});
+}
+
+TEST(ConfigFileRoutes, MetricsRoute) {
+  Config c = load(kPools + "routes:\n  - {path_prefix: /fulcrum/metrics, metrics: true}\n");
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_TRUE(c.routes[0].metrics);
+  EXPECT_EQ(c.routes[0].path_prefix, "/fulcrum/metrics");
+  EXPECT_FALSE(load(kPools + "routes:\n  - {path_prefix: /, pool: web}\n").routes[0].metrics);
+  EXPECT_EQ(errors_of(kPools + "routes:\n"
+                               "  - {path_prefix: /m, metrics: true, pool: web}\n"  // 7
+                               "  - {path_prefix: /m, metrics: false}\n"            // 8
+                               "  - {path_prefix: /m, metrics: yes}\n"),            // 9
+            (Lines{
+                "fulcrum.yaml:7:32: routes[0].metrics: a route sends its requests to a pool or "
+                "answers them with the metrics, not both",
+                "fulcrum.yaml:8:32: routes[1].metrics: false; a route needs the pool to send its "
+                "requests to (or metrics: true)",
+                "fulcrum.yaml:9:32: routes[2].metrics: 'yes' is not true or false",
+            }));
 }
 
 TEST(ConfigFileRoutes, MisspeltKeyIsNotAlsoMissing) {
