@@ -274,6 +274,9 @@ int parse_command_line(int argc, char** argv, Config* config) {
   } else {
     return fail("--health-status: '" + health_status + "' is not a status or range (e.g. 200-399)");
   }
+  if (!is_probe_path(h.path)) {
+    return fail("--health-path: '" + h.path + "' is not " + std::string(kProbePathForm));
+  }
   h.timeout_given = app.get_option("--health-timeout")->count() > 0;
   if (auto key = parse_hash_key(hash_key)) {
     pool.hash_key = *key;

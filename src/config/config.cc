@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "config/file_headers.h"
+#include "http/scan.h"
 
 namespace fulcrum::config {
 
@@ -36,6 +37,10 @@ bool in_ranges(const std::vector<StatusRange>& ranges, unsigned status) {
     if (r.contains(status)) return true;
   }
   return false;
+}
+
+bool is_probe_path(std::string_view text) {
+  return text.starts_with('/') && std::all_of(text.begin(), text.end(), http::is_target_char);
 }
 
 bool check_access_log(const std::string& path, std::string* error) {

@@ -98,6 +98,12 @@ struct HealthCheck {
   std::vector<StatusRange> failure_statuses{StatusRange{502, 504}};
 };
 
+// Whether text can be the path a probe GETs: an origin-form target (RFC 9112 §3.2.1) the request
+// parser would take.
+bool is_probe_path(std::string_view text);
+inline constexpr std::string_view kProbePathForm =
+    "a path (starting with '/', printable ASCII without spaces or '#')";
+
 // A probe must end before the next one starts. A timeout that was not given is the default, cut
 // to the interval when that is shorter; so it follows the interval wherever that comes from (the
 // file, or a flag over the file). Returns false, changing nothing, when a timeout that was given

@@ -185,9 +185,9 @@ void PoolReader::read_health(const Field& f) {
         if (key == "enabled") {
           if (auto b = reader_.flag(v)) h.enabled = *b;
         } else if (key == "path") {
-          auto p = reader_.text(v, "a path (starting with '/')");
-          if (p && (p->front() != '/' || p->find_first_of(" \t\r\n") != std::string::npos)) {
-            reader_.error(v, describe(v.node) + " is not a path (starting with '/', no spaces)");
+          auto p = reader_.text(v, kProbePathForm);
+          if (p && !is_probe_path(*p)) {
+            reader_.error(v, describe(v.node) + " is not " + std::string(kProbePathForm));
           } else if (p) {
             h.path = *p;
           }

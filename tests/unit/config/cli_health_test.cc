@@ -139,5 +139,17 @@ TEST(CliHealth, ZeroIsNotAProbeIntervalOrTimeout) {
   EXPECT_EQ(parse({"-b", "127.0.0.1:9001", "--slow-start", "0"}).rc, -1);  // 0 means at once there
 }
 
+// As in the file: the probe's path goes into its request line as it is.
+TEST(CliHealth, APathThatCannotBeARequestTargetIsAnError) {
+  EXPECT_EQ(parse({"-b", "127.0.0.1:9001", "--health-path", "/healthz?full=1"}).rc, -1);
+  for (const char* path : {"healthz", "/a b", "/a#b", "/\x7f", "/caf\xc3\xa9"}) {
+    Outcome out = parse({"-b", "127.0.0.1:9001", "--health-path", path});
+    EXPECT_EQ(out.rc, 2) << path;
+    EXPECT_EQ(out.errors, "fulcrum: --health-path: '" + std::string(path) +
+                              "' is not a path (starting with '/', printable ASCII without spaces "
+                              "or '#') (see --help)\n");
+  }
+}
+
 }  // namespace
 }  // namespace fulcrum::config

@@ -263,7 +263,7 @@ TEST(ConfigFilePools, HealthErrors) {
             (Lines{
                 "fulcrum.yaml:5:16: pools.api.health.enabled: 'yes' is not true or false",
                 "fulcrum.yaml:6:13: pools.api.health.path: 'healthz' is not a path (starting "
-                "with '/', no spaces)",
+                "with '/', printable ASCII without spaces or '#')",
                 "fulcrum.yaml:8:16: pools.api.health.timeout: 3s is longer than the interval "
                 "(2s); a probe must end before the next",
                 "fulcrum.yaml:9:7: pools.api.health.unhealthy_treshold: unknown key (did you "
