@@ -380,9 +380,11 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   x.idempotent = is_idempotent(st_->req.method);
   // Tunnelled as HAProxy and nginx do (WebSocket): an HTTP/1.0 request's Upgrade is to be
   // ignored (RFC 9110 §7.8), and one with a body is sent as a plain request, since a tunnel
-  // would have to start in the middle of the upload.
-  x.upgrade =
-      st_->req.upgrade && x.client_minor >= 1 && !body_to_relay(x.body_framing, x.body_left);
+  // would have to start in the middle of the upload. Nor does a draining worker open a tunnel
+  // that it would cut at the drain's end: the client, refused, connects again (to the workers
+  // that replace this one).
+  x.upgrade = st_->req.upgrade && x.client_minor >= 1 &&
+              !body_to_relay(x.body_framing, x.body_left) && !ctx_.draining;
 
   const Target target = gen.route(in_.data(), st_->req);
   if (target.pool == nullptr) {

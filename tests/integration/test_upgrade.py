@@ -274,6 +274,25 @@ class TunnelDrainTest(UpgradeTestCase):
         self.assertClosedWithin(client, IO_TIMEOUT)
         self.assertEqual(proxy.wait(15), 0, "still draining after its only tunnel ended")
 
+    def test_a_draining_proxy_forwards_an_upgrade_request_without_upgrade(self):
+        # On a keep-alive connection that was idle when the drain began: a tunnel opened now
+        # would be cut at the drain's end, so the request goes as a plain one, and the
+        # connection closes after its answer.
+        backend, proxy = self.start(TunnelBackend(), ["--drain-timeout", "60s"])
+        client = self.connect(proxy)
+        self.assertEqual(client.request("GET", "/first").body, b"/first")
+        proxy.send_signal(signal.SIGTERM)
+        self.assertTrue(harness.wait_until(lambda: refuses_connections(proxy.port), timeout=10), "still accepting after SIGTERM")
+        client.send(upgrade_request())
+        response = client.read_response()
+        self.assertEqual((response.status, response.body), (200, b"/chat"), response)
+        self.assertIn("close", response.connection_tokens())
+        seen = backend.requests[1]
+        self.assertFalse(seen.has_header("Upgrade"), seen.raw_head)
+        self.assertNotIn("upgrade", seen.connection_tokens(), seen.raw_head)
+        self.assertClosedWithin(client, IO_TIMEOUT)
+        self.assertEqual(proxy.wait(15), 0, "still draining after its only connection ended")
+
     def test_sigquit_closes_a_tunnel_at_once(self):
         proxy, _, client, server = self.open_tunnel(["--drain-timeout", "60s"])
         proxy.send_signal(signal.SIGQUIT)
