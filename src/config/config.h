@@ -145,12 +145,13 @@ struct HeaderRules {
 
 // A request matches a route when every condition the route sets holds; routes are tried in order.
 struct RouteConfig {
-  std::string host;                  // lower-case; empty: any host
-  bool host_wildcard = false;        // host came as "*.<host>": any name ending in ".<host>"
-  std::string path_prefix;           // empty: any path
-  std::vector<std::string> methods;  // empty: any method
-  std::string header_name;           // empty: no header condition
-  std::string header_value;          // the exact value header_name must have
+  std::string host;                   // lower-case; empty: any host
+  bool host_wildcard = false;         // host came as "*.<host>": any name ending in ".<host>"
+  std::string path_prefix;            // empty: any path
+  std::vector<std::string> methods;   // empty: any method
+  std::string header_name;            // empty: no header condition
+  std::string header_value;           // the exact value header_name must have
+  std::vector<net::IpBlock> sources;  // the client's address is in one of them; empty: any
   std::string pool;
   size_t pool_index = 0;  // into Config::pools
   // Instead of a pool: fulcrum answers with its metrics (upstream/stats.h), as HAProxy's stats

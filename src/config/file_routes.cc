@@ -104,6 +104,28 @@ void read_header_match(YamlReader& reader, const Field& f, RouteConfig* route) {
   }
 }
 
+// An address block or a list of them.
+void read_sources(YamlReader& reader, const Field& f, RouteConfig* route) {
+  auto one = [&](const Field& item) {
+    auto text = reader.text(item, "an IP address or block");
+    if (!text) return;
+    if (auto block = net::parse_ip_block(*text)) {
+      route->sources.push_back(*block);
+    } else {
+      reader.error(item, describe(item.node) +
+                             " is not an IP address or block (e.g. 10.0.0.0/8, 192.168.1.7, "
+                             "fd00::/8, ::1)");
+    }
+  };
+  if (f.node.IsSequence()) {
+    reader.each_item(f, "a list of IP addresses or blocks",
+                     [&](size_t, const Field& item) { one(item); });
+    if (f.node.size() == 0) reader.error(f, "empty; give an address or leave the key out");
+  } else {
+    one(f);
+  }
+}
+
 }  // namespace
 
 std::optional<size_t> read_pool_name(YamlReader& reader, const Field& f,
@@ -127,41 +149,43 @@ void read_routes(YamlReader& reader, const Field& routes, const std::vector<std:
     bool has_pool = false, has_condition = false, pool_ok = false;
     std::optional<bool> metrics;  // as written; nullopt when absent or not a flag
     std::optional<Field> metrics_field;
-    bool is_map =
-        reader.each_field(item, "a route (a map of conditions and a pool)",
-                          {"host", "path_prefix", "method", "header", "pool", "metrics", "headers"},
-                          [&](std::string_view key, const Field& v) {
-                            if (key == "metrics") {
-                              metrics_field.emplace(v);
-                              metrics = reader.flag(v);
-                              route.metrics = metrics.value_or(false);
-                              return;
-                            }
-                            if (key == "pool") {
-                              has_pool = true;
-                              if (auto index = read_pool_name(reader, v, pools)) {
-                                route.pool = pools[*index];
-                                route.pool_index = *index;
-                                pool_ok = true;
-                              }
-                              return;
-                            }
-                            if (key == "headers") {
-                              route.headers = HeaderRules{};
-                              return read_header_rules(reader, v, &route.headers);
-                            }
-                            has_condition = true;
-                            if (key == "host")
-                              read_host(reader, v, &route);
-                            else if (key == "path_prefix")
-                              read_path_prefix(reader, v, &route);
-                            else if (key == "method")
-                              read_methods(reader, v, &route);
-                            else
-                              read_header_match(reader, v, &route);
-                          });
+    bool is_map = reader.each_field(
+        item, "a route (a map of conditions and a pool)",
+        {"host", "path_prefix", "method", "header", "source", "pool", "metrics", "headers"},
+        [&](std::string_view key, const Field& v) {
+          if (key == "metrics") {
+            metrics_field.emplace(v);
+            metrics = reader.flag(v);
+            route.metrics = metrics.value_or(false);
+            return;
+          }
+          if (key == "pool") {
+            has_pool = true;
+            if (auto index = read_pool_name(reader, v, pools)) {
+              route.pool = pools[*index];
+              route.pool_index = *index;
+              pool_ok = true;
+            }
+            return;
+          }
+          if (key == "headers") {
+            route.headers = HeaderRules{};
+            return read_header_rules(reader, v, &route.headers);
+          }
+          has_condition = true;
+          if (key == "host")
+            read_host(reader, v, &route);
+          else if (key == "path_prefix")
+            read_path_prefix(reader, v, &route);
+          else if (key == "method")
+            read_methods(reader, v, &route);
+          else if (key == "source")
+            read_sources(reader, v, &route);
+          else
+            read_header_match(reader, v, &route);
+        });
     if (!is_map) return;
-    for (const char* key : {"host", "path_prefix", "method", "header"}) {
+    for (const char* key : {"host", "path_prefix", "method", "header", "source"}) {
       has_condition = has_condition || reader.suggested(item.path + "." + key);
     }
     if (has_pool && route.metrics) {
@@ -177,7 +201,7 @@ void read_routes(YamlReader& reader, const Field& routes, const std::vector<std:
     }
     if (!has_condition) {
       reader.error(item,
-                   "matches every request; give it host, path_prefix, method or header "
+                   "matches every request; give it host, path_prefix, method, header or source "
                    "(default_pool takes the requests that match no route)");
     }
     if (pool_ok != route.metrics) out->push_back(std::move(route));

@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -23,6 +24,54 @@ std::string_view Address::ip(char* buf, size_t size) const {
           : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr);
   if (!inet_ntop(family(), src, buf, static_cast<socklen_t>(size))) return {};
   return buf;
+}
+
+std::optional<IpBytes> ip_bytes(std::string_view text) {
+  char buf[INET6_ADDRSTRLEN];
+  if (text.size() >= sizeof buf) return std::nullopt;
+  text.copy(buf, text.size());
+  buf[text.size()] = '\0';
+  IpBytes out{};
+  if (inet_pton(AF_INET6, buf, out.data()) == 1) return out;
+  if (inet_pton(AF_INET, buf, out.data() + 12) != 1) return std::nullopt;
+  out[10] = out[11] = 0xff;
+  return out;
+}
+
+bool IpBlock::contains(const IpBytes& ip) const {
+  const size_t whole = prefix / 8;
+  if (std::memcmp(ip.data(), bytes.data(), whole) != 0) return false;
+  const unsigned rest = prefix % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<uint8_t>(0xff << (8 - rest));
+  return (ip[whole] & mask) == bytes[whole];
+}
+
+std::optional<IpBlock> parse_ip_block(std::string_view text) {
+  const size_t slash = text.find('/');
+  const std::string_view address = text.substr(0, slash);
+  const auto ip = ip_bytes(address);
+  if (!ip) return std::nullopt;
+  const bool v4 = address.find(':') == std::string_view::npos;
+  IpBlock block{*ip, 128};
+  if (slash != std::string_view::npos) {
+    const std::string_view bits = text.substr(slash + 1);
+    unsigned n = 0;
+    const auto [end, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), n);
+    if (bits.empty() || ec != std::errc() || end != bits.data() + bits.size() ||
+        n > (v4 ? 32u : 128u)) {
+      return std::nullopt;
+    }
+    block.prefix = static_cast<uint8_t>(v4 ? n + 96 : n);
+  }
+  // No bit may be set past the prefix.
+  IpBlock masked = block;
+  for (size_t i = 0; i < masked.bytes.size(); ++i) {
+    const int kept = std::clamp(static_cast<int>(block.prefix) - static_cast<int>(i) * 8, 0, 8);
+    masked.bytes[i] &= static_cast<uint8_t>(0xff00 >> kept);
+  }
+  if (masked.bytes != block.bytes) return std::nullopt;
+  return block;
 }
 
 std::string Address::to_string() const {

@@ -386,7 +386,7 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   x.upgrade = st_->req.upgrade && x.client_minor >= 1 &&
               !body_to_relay(x.body_framing, x.body_left) && !ctx_.draining;
 
-  const Target target = gen.route(in_.data(), st_->req);
+  const Target target = gen.route(in_.data(), st_->req, client_ip());
   if (target.pool == nullptr) {
     const bool keep = co_await answer_metrics(gen, x);
     co_return keep;

@@ -23,8 +23,8 @@ bool host_matches(const config::RouteConfig& route, std::string_view host) {
 
 }  // namespace
 
-bool route_matches(const config::RouteConfig& route, const char* base,
-                   const http::RequestHead& req) {
+bool route_matches(const config::RouteConfig& route, const char* base, const http::RequestHead& req,
+                   std::string_view client_ip) {
   if (!route.host.empty() && !host_matches(route, host_of(base, req))) return false;
   if (!route.path_prefix.empty() &&
       !http::target_path(req.target.in(base)).starts_with(route.path_prefix)) {
@@ -33,6 +33,13 @@ bool route_matches(const config::RouteConfig& route, const char* base,
   if (!route.methods.empty() && std::find(route.methods.begin(), route.methods.end(),
                                           req.method_name.in(base)) == route.methods.end()) {
     return false;
+  }
+  if (!route.sources.empty()) {
+    const auto ip = net::ip_bytes(client_ip);
+    if (!ip || std::none_of(route.sources.begin(), route.sources.end(),
+                            [&](const net::IpBlock& b) { return b.contains(*ip); })) {
+      return false;
+    }
   }
   if (!route.header_name.empty()) {
     const http::HeaderField* h = http::find_header(base, req.headers, route.header_name);
@@ -67,9 +74,10 @@ Generation::~Generation() {
   }
 }
 
-Target Generation::route(const char* base, const http::RequestHead& req) {
+Target Generation::route(const char* base, const http::RequestHead& req,
+                         std::string_view client_ip) {
   for (const config::RouteConfig& r : config_->routes) {
-    if (route_matches(r, base, req)) {
+    if (route_matches(r, base, req, client_ip)) {
       return {r.metrics ? nullptr : &pools_[r.pool_index], &r.headers};
     }
   }

@@ -38,8 +38,9 @@ class Generation {
   Generation& operator=(const Generation&) = delete;
 
   const config::Config& config() const { return *config_; }
-  // The first route whose conditions all hold, or the default pool. base: the request's bytes.
-  Target route(const char* base, const http::RequestHead& req);
+  // The first route whose conditions all hold, or the default pool. base: the request's bytes;
+  // client_ip: the client's address as text.
+  Target route(const char* base, const http::RequestHead& req, std::string_view client_ip);
 
   uint32_t users = 0;  // requests in flight that started with this generation
 
@@ -50,7 +51,7 @@ class Generation {
 };
 
 // Whether the route's conditions hold for a request (exposed for tests).
-bool route_matches(const config::RouteConfig& route, const char* base,
-                   const http::RequestHead& req);
+bool route_matches(const config::RouteConfig& route, const char* base, const http::RequestHead& req,
+                   std::string_view client_ip);
 
 }  // namespace fulcrum::proxy

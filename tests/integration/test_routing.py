@@ -1,6 +1,8 @@
 """Routes and pools from the configuration file: which pool a request goes to (host, wildcard
-host, path prefix, method, header, default), per-route header rules, X-Request-ID, X-Forwarded-*
+host, path prefix, method, header, client address, default), per-route header rules, X-Request-ID, X-Forwarded-*
 on or off, per-pool health settings, and listening on several addresses."""
+
+import socket
 
 import harness
 from harness import HOST
@@ -60,6 +62,33 @@ class RoutingTest(harness.TestCase):
         for method, target, headers, pool in cases:
             with self.subTest(method=method, target=target, headers=headers):
                 self.assertEqual(self.served_by(proxy, method, target, headers), pool)
+
+    def served_from(self, source, port):
+        """The backend that answers a GET / sent from the loopback address `source`."""
+        sock = socket.create_connection((HOST, port), timeout=harness.IO_TIMEOUT, source_address=(source, 0))
+        with harness.Connection(sock=sock) as conn:
+            response = conn.request("GET", "/")
+            self.assertEqual(response.status, 200, response)
+            return response.json()["server"]
+
+    def test_source_routes_by_the_clients_address(self):
+        proxy = self.start_routed("  - source: [\"127.0.0.2\", \"10.0.0.0/8\"]\n    pool: exact\n"
+                                  "  - source: 127.0.0.8/29\n    pool: wild\n")
+        for source, pool in (("127.0.0.1", "default"), ("127.0.0.2", "exact"), ("127.0.0.3", "default"),
+                             ("127.0.0.8", "wild"), ("127.0.0.15", "wild"), ("127.0.0.16", "default")):
+            with self.subTest(source=source):
+                self.assertEqual(self.served_from(source, proxy.port), pool)
+
+    def test_an_ipv4_client_of_a_dual_stack_listener_matches_an_ipv4_block(self):
+        # Listening on [::], the kernel gives an IPv4 client's address as ::ffff:a.b.c.d.
+        backends = {n: self.start_backend(id=n) for n in ("default", "exact")}
+        port = harness.free_port()
+        config = 'listen: "[::]:%d"\npools:\n%s%sdefault_pool: default\n' % (
+            port, pool_yaml("default", backends["default"]), pool_yaml("exact", backends["exact"]))
+        config += "routes:\n  - source: 127.0.0.2\n    pool: exact\n"
+        self._track(harness.FileOnlyProxy(harness.write_temp_file(config), port))
+        self.assertEqual(self.served_from("127.0.0.2", port), "exact")
+        self.assertEqual(self.served_from("127.0.0.1", port), "default")
 
     def test_a_route_with_several_conditions_needs_all_of_them(self):
         proxy = self.start_routed(

@@ -104,7 +104,7 @@ TEST(ConfigFileRoutes, RouteErrors) {
                 "fulcrum.yaml:12:13: routes[2].method: 'get' is not a method: methods are "
                 "case-sensitive (did you mean 'GET'?)",
                 "fulcrum.yaml:14:5: routes[3]: matches every request; give it host, path_prefix, "
-                "method or header (default_pool takes the requests that match no route)",
+                "method, header or source (default_pool takes the requests that match no route)",
                 "fulcrum.yaml:15:5: routes[4].pool: missing; a route needs the pool to send its "
                 "requests to (or metrics: true)",
                 "fulcrum.yaml:15:13: routes[4].header.value: missing (required)",
@@ -135,6 +135,31 @@ TEST(ConfigFileRoutes, MetricsRoute) {
                 "fulcrum.yaml:8:32: routes[1].metrics: false; a route needs the pool to send its "
                 "requests to (or metrics: true)",
                 "fulcrum.yaml:9:32: routes[2].metrics: 'yes' is not true or false",
+            }));
+}
+
+TEST(ConfigFileRoutes, Source) {
+  Config c = load(kPools +
+                  "routes:\n"
+                  "  - {source: 10.0.0.0/8, pool: web}\n"
+                  "  - {source: [\"192.168.1.7\", \"fd00::/8\", \"::1\"], pool: static}\n");
+  ASSERT_EQ(c.routes.size(), 2u);
+  ASSERT_EQ(c.routes[0].sources.size(), 1u);
+  EXPECT_EQ(c.routes[0].sources[0].prefix, 104);
+  EXPECT_EQ(c.routes[1].sources.size(), 3u);
+  EXPECT_EQ(errors_of(kPools + "routes:\n"
+                               "  - {source: 10.0.0.1/8, pool: web}\n"     // 7
+                               "  - {source: [10.0.0.0/33], pool: web}\n"  // 8
+                               "  - {source: [], pool: web}\n"             // 9
+                               "  - {source: example.com, pool: web}\n"),  // 10
+            (Lines{
+                "fulcrum.yaml:7:14: routes[0].source: '10.0.0.1/8' is not an IP address or block "
+                "(e.g. 10.0.0.0/8, 192.168.1.7, fd00::/8, ::1)",
+                "fulcrum.yaml:8:15: routes[1].source[0]: '10.0.0.0/33' is not an IP address or "
+                "block (e.g. 10.0.0.0/8, 192.168.1.7, fd00::/8, ::1)",
+                "fulcrum.yaml:9:14: routes[2].source: empty; give an address or leave the key out",
+                "fulcrum.yaml:10:14: routes[3].source: 'example.com' is not an IP address or block "
+                "(e.g. 10.0.0.0/8, 192.168.1.7, fd00::/8, ::1)",
             }));
 }
 

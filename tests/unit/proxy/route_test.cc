@@ -19,12 +19,48 @@ http::RequestHead parsed(const std::string& request) {
   return head;
 }
 
-bool matches(const config::RouteConfig& route, const std::string& request) {
-  return route_matches(route, request.data(), parsed(request));
+bool matches(const config::RouteConfig& route, const std::string& request,
+             std::string_view client_ip = "127.0.0.1") {
+  return route_matches(route, request.data(), parsed(request), client_ip);
 }
 
 std::string get(const std::string& target, const std::string& host, const std::string& more = "") {
   return "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + more + "\r\n";
+}
+
+// The client's address in one of the route's blocks; IPv4 clients of a dual-stack listener come
+// mapped into IPv6 and match IPv4 blocks.
+TEST(Route, Source) {
+  config::RouteConfig r;
+  for (const char* block : {"10.0.0.0/8", "192.168.1.7", "fd00::/8", "172.16.0.0/12"}) {
+    r.sources.push_back(*net::parse_ip_block(block));
+  }
+  const std::string request = get("/", "a");
+  for (const char* ip : {"10.1.2.3", "10.255.255.255", "192.168.1.7", "::ffff:10.0.0.1",
+                         "fd12:3456::1", "172.31.255.1"}) {
+    EXPECT_TRUE(matches(r, request, ip)) << ip;
+  }
+  for (const char* ip : {"11.0.0.1", "192.168.1.8", "fe80::1", "172.32.0.1", "::1", "", "x"}) {
+    EXPECT_FALSE(matches(r, request, ip)) << ip;
+  }
+  r.sources = {*net::parse_ip_block("0.0.0.0/0")};
+  EXPECT_TRUE(matches(r, request, "203.0.113.9"));
+  EXPECT_FALSE(matches(r, request, "2001:db8::1"));
+  r.sources = {*net::parse_ip_block("::/0")};
+  EXPECT_TRUE(matches(r, request, "2001:db8::1"));
+  EXPECT_TRUE(matches(r, request, "203.0.113.9"));
+}
+
+TEST(Route, IpBlocks) {
+  for (const char* bad : {"10.0.0.1/8", "10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0.0/x",
+                          "10.0.0.0/08x", "1.2.3", "::g", "[::1]", "a.b.c.d", ""}) {
+    EXPECT_FALSE(net::parse_ip_block(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(net::parse_ip_block("10.0.0.0/8")->prefix, 104);
+  EXPECT_EQ(net::parse_ip_block("fd00::/8")->prefix, 8);
+  EXPECT_EQ(net::parse_ip_block("::1")->prefix, 128);
+  EXPECT_EQ(net::parse_ip_block("1.2.3.4")->prefix, 128);
+  EXPECT_EQ(net::parse_ip_block("10.128.0.0/9")->prefix, 105);
 }
 
 TEST(Route, Host) {
