@@ -315,10 +315,9 @@ base::Task<void> ClientSession::send_error(int status) {
   ctx_.counters.error_responses.fetch_add(1, std::memory_order_relaxed);
   st_->out.clear();
   write_error_response(status, st_->out);
-  st_->answered = status;
   const int sent = co_await ctx_.loop.send(fd_, st_->out.data(), st_->out.size(),
                                            ctx_.loop.now() + ctx_.config().timeouts.client_idle);
-  if (sent >= 0) st_->client_bytes += st_->out.size();
+  if (sent >= 0) answered(status, st_->out.size());
 }
 
 base::Task<bool> ClientSession::answer_metrics(const Generation& gen, const Exchange& x) {
@@ -341,11 +340,10 @@ base::Task<bool> ClientSession::answer_metrics(const Generation& gen, const Exch
   out.append_decimal(body.size());
   out.append(keep ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
   if (!x.head_request) out.append(body);
-  st_->answered = 200;
   const int sent = co_await ctx_.loop.send(fd_, out.data(), out.size(),
                                            ctx_.loop.now() + gen.config().timeouts.client_idle);
   if (sent < 0) co_return false;
-  st_->client_bytes += out.size();
+  answered(200, out.size());
   // As after a forwarded answer: what the client sent on, or still sends, is read before closing.
   if (!keep && (x.client_keep || !in_.empty() || body_to_relay(x.body_framing, x.body_left))) {
     linger_ = true;
@@ -544,10 +542,9 @@ base::Task<bool> ClientSession::forward(Generation& gen) {
   // With a Content-Length body still to come, the head may wait for it in the kernel, so that a
   // small answer reaches the client as one segment however the backend split it (as HAProxy does,
   // with MSG_MORE).
-  st_->answered = st_->resp.status;
   int sent = co_await loop.send(fd_, first.in.data(), first.size, loop.now() + t.client_idle,
                                 resp_framing == http::Framing::kContentLength && resp_length > 0);
-  if (sent >= 0) st_->client_bytes += first.size;
+  if (sent >= 0) answered(st_->resp.status, first.size);
   first.in.consume(first.size);
   RelayResult download = sent < 0 ? RelayResult::kSinkFailed : RelayResult::kDone;
   if (sent >= 0 && body_to_relay(resp_framing, resp_length)) {
@@ -714,11 +711,10 @@ base::Task<void> ClientSession::tunnel(const http::HeaderEdits& response_edits,
   st_->out.clear();
   http::write_response_head(st_->backend_in.data(), st_->resp, false, 1, st_->out, response_edits);
   st_->backend_in.consume(st_->resp.head_size);
-  st_->answered = 101;
   const int sent = co_await loop.send(fd_, st_->out.data(), st_->out.size(),
                                       loop.now() + ctx_.config().timeouts.client_idle);
   if (sent >= 0) {
-    st_->client_bytes += st_->out.size();
+    answered(101, st_->out.size());
     LOG_DEBUG("tunnel to %s open", backend().name.c_str());
     Activity activity{loop.now()};
     // The client's bytes go up as an upload would, from what came after the request head on.

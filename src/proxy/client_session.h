@@ -114,6 +114,12 @@ class ClientSession {
   // in_ (parsed or not), before it leaves in_; log_request() logs the request once it is over.
   void note_request(bool parsed);
   void log_request();
+  // A response head (with what came in the same send, `size` bytes in all) reached the client's
+  // socket: its status is what the access log shows, not one that failed to go.
+  void answered(int status, size_t size) {
+    st_->answered = status;
+    st_->client_bytes += size;
+  }
   // After an error response: the client may still be sending (a body fulcrum did not read).
   // Closing now would make the kernel answer with a reset that can destroy the response before
   // the client reads it, so the connection is half-closed and what arrives is read and dropped,

@@ -57,7 +57,7 @@ struct RequestState {
   // For the access log: when the request started, what went to the client, which backend
   // was tried last, and the fields logged from the head (a copy, as the head leaves in_).
   io::TimePoint started{};
-  int answered = 0;           // the status sent to the client; 0: none yet
+  int answered = 0;           // the status of the head that reached the client; 0: none yet
   uint64_t client_bytes = 0;  // sent to the client
   bool tried = false;         // a backend was picked
   bool noted = false;         // the fields below are this request's (the log was on at its start)
