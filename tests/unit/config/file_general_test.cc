@@ -1,6 +1,7 @@
 // The process-wide keys of the configuration file: listen, workers, mode, io, log, limits,
 // timeouts, pool_size; and what every file shares: syntax, types, unknown and repeated keys.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -176,7 +177,8 @@ TEST(ConfigFileGeneral, ProcessSettingErrors) {
 }
 
 TEST(ConfigFileGeneral, AccessLog) {
-  const std::string path = ::testing::TempDir() + "fulcrum-access-log-test.log";
+  const std::string path =
+      ::testing::TempDir() + "fulcrum-access-log-check-" + std::to_string(::getpid()) + ".log";
   std::remove(path.c_str());
   EXPECT_EQ(load(std::string(kBackends)).access_log, "");
   EXPECT_EQ(load(std::string(kBackends) + "log: {level: warn, access: " + path + "}\n").access_log,

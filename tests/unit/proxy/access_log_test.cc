@@ -81,7 +81,10 @@ class AccessLogFile : public ::testing::Test {
     std::string error;
     loop_ = io::Loop::create(io::Backend::kEpoll, &error);
     ASSERT_TRUE(loop_) << error;
-    path_ = ::testing::TempDir() + "fulcrum-access-log-file-test.log";
+    // Apart for each test and process: ctest runs tests at once.
+    path_ = ::testing::TempDir() + "fulcrum-access-log-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+            std::to_string(::getpid()) + ".log";
     other_ = path_ + ".other";
     std::remove(path_.c_str());
     std::remove(other_.c_str());
