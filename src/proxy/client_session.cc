@@ -242,7 +242,7 @@ void ClientSession::log_request() {
   e.request = l.substr(0, st_->logged_request);
   e.referer = l.substr(st_->logged_request, st_->logged_referer);
   e.user_agent = l.substr(st_->logged_request + st_->logged_referer);
-  // nginx's 499: the client left before it was answered.
+  // nginx's 499: no answer reached the client (it left, or fulcrum stopped at once).
   e.status = st_->answered != 0 ? st_->answered : 499;
   e.bytes = st_->client_bytes;
   if (st_->tried) e.backend = backend().name;
