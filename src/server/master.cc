@@ -30,9 +30,9 @@
 #include "server/config_watcher.h"
 #include "server/listeners.h"
 #include "server/pid_file.h"
-#include "upstream/stats.h"
 #include "server/upgrade.h"
 #include "server/worker_main.h"
+#include "upstream/stats.h"
 
 namespace fulcrum::server {
 namespace {

@@ -15,8 +15,8 @@
 #include "server/affinity.h"
 #include "server/config_watcher.h"
 #include "server/listeners.h"
-#include "upstream/stats.h"
 #include "server/worker_main.h"
+#include "upstream/stats.h"
 
 namespace fulcrum::server {
 
