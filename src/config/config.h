@@ -26,6 +26,9 @@ struct BackendConfig {
   uint16_t port = 0;
   net::Address address;  // resolved at load
   uint32_t weight = 1;   // 1-1000
+
+  // HOST:PORT as written: what logs, metrics and the shared state's keys call it.
+  std::string name() const { return host + ":" + std::to_string(port); }
 };
 
 // An address to accept clients on.

@@ -152,8 +152,8 @@ void PoolReader::read_backend(const Field& item) {
   }
   for (size_t i = 0; i < pool_.backends.size(); ++i) {
     if (pool_.backends[i].host == b.host && pool_.backends[i].port == b.port) {
-      return reader_.error(item, "duplicate backend " + b.host + ":" + std::to_string(b.port) +
-                                     " (first at " + position_text(backend_positions_[i]) + ")");
+      return reader_.error(item, "duplicate backend " + b.name() + " (first at " +
+                                     position_text(backend_positions_[i]) + ")");
     }
   }
   std::string error;

@@ -7,7 +7,7 @@ namespace fulcrum::upstream {
 Backend::Backend(io::Loop& loop, std::string pool_name, const config::BackendConfig& b,
                  const config::PoolConfig& p, SharedBackend* shared)
     : pool(std::move(pool_name)),
-      name(b.host + ":" + std::to_string(b.port)),
+      name(b.name()),
       address(b.address),
       state(shared ? *shared : own_state),
       health(state.health),

@@ -32,8 +32,12 @@ void BackendTable::begin_configuration(const http::Limits& limits) {
   for (auto& b : backends_) b->listed = false;
 }
 
+uint64_t shared_key(const config::PoolConfig& pool, const config::BackendConfig& b) {
+  return SharedState::key(pool.name, b.name(), b.address.to_string());
+}
+
 Backend& BackendTable::acquire(const config::PoolConfig& pool, const config::BackendConfig& b) {
-  const std::string name = b.host + ":" + std::to_string(b.port);
+  const std::string name = b.name();
   auto it = std::find_if(backends_.begin(), backends_.end(), [&](const auto& known) {
     return known->pool == pool.name && known->name == name &&
            same_address(known->address, b.address);
@@ -43,8 +47,7 @@ Backend& BackendTable::acquire(const config::PoolConfig& pool, const config::Bac
     backend = it->get();
     backend->configure(pool);
   } else {
-    SharedBackend* shared = shared_.find_or_claim(
-        SharedState::key(pool.name, name, b.address.to_string()), loop_.now());
+    SharedBackend* shared = shared_.find_or_claim(shared_key(pool, b), loop_.now());
     if (shared == nullptr) {
       LOG_WARN("backend %s (pool %s): no room left to share its state between workers",
                name.c_str(), pool.name.c_str());

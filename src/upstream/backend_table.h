@@ -17,6 +17,10 @@
 
 namespace fulcrum::upstream {
 
+// The key of a configured backend's slot in the shared state: one function for the tables that
+// claim slots and the reports that read them, which must agree.
+uint64_t shared_key(const config::PoolConfig& pool, const config::BackendConfig& b);
+
 class BackendTable {
  public:
   // Probers run in `tasks`, which must be destroyed before the table; only if `prober`.

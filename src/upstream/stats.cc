@@ -1,6 +1,7 @@
 #include "upstream/stats.h"
 
 #include "base/log.h"
+#include "upstream/backend_table.h"
 
 namespace fulcrum::upstream {
 namespace {
@@ -16,8 +17,7 @@ template <class F>
 void each_backend(const config::Config& config, const SharedState& shared, F f) {
   for (const config::PoolConfig& pool : config.pools) {
     for (const config::BackendConfig& b : pool.backends) {
-      const std::string name = b.host + ":" + std::to_string(b.port);
-      f(pool.name, name, shared.find(SharedState::key(pool.name, name, b.address.to_string())));
+      f(pool.name, b.name(), shared.find(shared_key(pool, b)));
     }
   }
 }
